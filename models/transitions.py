@@ -1,0 +1,67 @@
+"""Allowed state transitions, as data. Services call `check_transition` before every change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final, TypeVar
+
+from models.enums import ContractStatus, MatchStatus, PostingStatus
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class InvalidTransitionError(ValueError):
+    """A state change that the lifecycle does not allow."""
+
+    def __init__(self, entity: str, current: StrEnum, target: StrEnum) -> None:
+        super().__init__(f"{entity} cannot go from {current.value!r} to {target.value!r}")
+        self.entity, self.current, self.target = entity, current, target
+
+
+POSTING_TRANSITIONS: Final[Mapping[PostingStatus, frozenset[PostingStatus]]] = {
+    PostingStatus.DRAFT: frozenset({PostingStatus.OPEN, PostingStatus.WITHDRAWN}),
+    PostingStatus.OPEN: frozenset(
+        {PostingStatus.MATCHED, PostingStatus.CLOSED, PostingStatus.EXPIRED, PostingStatus.WITHDRAWN}
+    ),
+    PostingStatus.MATCHED: frozenset({PostingStatus.OPEN, PostingStatus.CLOSED, PostingStatus.WITHDRAWN}),
+    PostingStatus.CLOSED: frozenset(),
+    PostingStatus.EXPIRED: frozenset({PostingStatus.OPEN}),
+    PostingStatus.WITHDRAWN: frozenset(),
+}
+
+MATCH_TRANSITIONS: Final[Mapping[MatchStatus, frozenset[MatchStatus]]] = {
+    MatchStatus.SUGGESTED: frozenset({MatchStatus.ASSIGNED, MatchStatus.WITHDRAWN}),
+    MatchStatus.ASSIGNED: frozenset(
+        {MatchStatus.ASSIGNED, MatchStatus.ACCEPTED, MatchStatus.REJECTED, MatchStatus.WITHDRAWN}
+    ),
+    MatchStatus.ACCEPTED: frozenset({MatchStatus.NEGOTIATING, MatchStatus.CONTRACTED, MatchStatus.WITHDRAWN}),
+    MatchStatus.REJECTED: frozenset(),
+    MatchStatus.NEGOTIATING: frozenset({MatchStatus.CONTRACTED, MatchStatus.FAILED, MatchStatus.WITHDRAWN}),
+    MatchStatus.CONTRACTED: frozenset(),
+    MatchStatus.FAILED: frozenset(),
+    MatchStatus.WITHDRAWN: frozenset(),
+}
+
+CONTRACT_TRANSITIONS: Final[Mapping[ContractStatus, frozenset[ContractStatus]]] = {
+    ContractStatus.SIGNED: frozenset({ContractStatus.REGISTERED, ContractStatus.CANCELLED}),
+    ContractStatus.REGISTERED: frozenset({ContractStatus.CANCELLED}),
+    ContractStatus.CANCELLED: frozenset(),
+}
+
+MATCH_DECIDED: Final = frozenset(
+    {
+        MatchStatus.ACCEPTED,
+        MatchStatus.REJECTED,
+        MatchStatus.NEGOTIATING,
+        MatchStatus.CONTRACTED,
+        MatchStatus.FAILED,
+        MatchStatus.WITHDRAWN,
+    }
+)
+
+
+def check_transition(entity: str, table: Mapping[S, frozenset[S]], current: S, target: S) -> None:
+    """Raise `InvalidTransitionError` unless ``current -> target`` is allowed."""
+    if target not in table[current]:
+        raise InvalidTransitionError(entity, current, target)

@@ -1,0 +1,41 @@
+"""Typed settings, read once at the edge (CLI start-up or app factory) from TECHMATCH_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TECHMATCH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, FAISS index and caches live here")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file under data_dir"
+    )
+    encoder: str = Field(
+        default="hashing", description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
+    )
+    index_backend: str = Field(default="faiss", description="faiss | faiss-hnsw | numpy")
+    encoder_threads: int = Field(default=1, ge=1, le=64)
+    encoder_batch_size: int = Field(default=32, ge=1, le=1024)
+    suggestions_per_posting: int = Field(default=10, ge=1, le=100)
+    secret_key: str = Field(default="dev-only-change-me", description="signs access tokens")
+    token_minutes: int = Field(default=120, ge=1)
+    max_body_bytes: int = Field(default=5_000_000, ge=1024)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'techmatch.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
