@@ -11,7 +11,7 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 MONEY_MAX = Decimal("99999999999999.99")
 FIELD_CODE_PATTERN = re.compile(r"^F\d{2}(\.\d{2})?$|^X$")
-REGION_CODE_PATTERN = re.compile(r"^\d{6}(\.[0-9A-Za-z]+)?$")
+REGION_CODE_PATTERN = re.compile(r"^\d{6}(P\d{2})?$")
 _TAG_PATTERN = re.compile(r"<\s*/?\s*[a-zA-Z!]")
 
 
@@ -70,7 +70,7 @@ def validate_field_code_format(code: str) -> str:
 
 def validate_region_code_format(code: str) -> str:
     if not REGION_CODE_PATTERN.match(code):
-        raise ValueError(f"region code {code!r} is not a 6-digit administrative code")
+        raise ValueError(f"region code {code!r} is not a 6-digit administrative code (parks: 6 digits + P + 2 digits)")
     return code
 
 

@@ -44,5 +44,12 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     session.add(
-        AuditEvent(actor_id=actor.user_id, entity=entity, entity_id=entity_id, action=action, before=before, after=after)
+        AuditEvent(
+            actor_id=actor.user_id,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before=before,
+            after=after,
+        )
     )

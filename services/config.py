@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     encoder: str = Field(
         default="hashing", description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
     )
-    index_backend: str = Field(default="faiss", description="faiss | faiss-hnsw | numpy")
+    index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
     encoder_threads: int = Field(default=1, ge=1, le=64)
     encoder_batch_size: int = Field(default=32, ge=1, le=1024)
     suggestions_per_posting: int = Field(default=10, ge=1, le=100)

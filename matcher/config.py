@@ -1,0 +1,82 @@
+"""Engine configuration and the measured per-encoder defaults.
+
+The fusion weights below were tuned with evaluation/benchmarks/tune_fusion.py on the sets in
+shared/data (csl_dev_zh titles / keywords / low-overlap, nasa_t2_en, scifact_en); see that script's
+docstring for the table. Equal-weight fusion with a weak encoder drags BM25 down, so each encoder has
+its own weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from matcher._version import __version__
+from matcher.dedup import DedupConfig
+from matcher.fusion import Normalization
+from matcher.lexical import BM25Params
+
+__all__ = ["DEFAULT_ENCODER", "ENCODER_FUSION_DEFAULTS", "EngineConfig", "FusionMethod"]
+
+FusionMethod = Literal["rrf", "weighted"]
+
+DEFAULT_ENCODER = "e5-small"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the engine indexes, retrieves and fuses. Frozen: build a new one with ``replace``."""
+
+    index_backend: str = "faiss-flat"
+    fusion: FusionMethod = "rrf"
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    normalization: Normalization = "minmax"
+    rrf_k: float = 60.0
+    candidate_depth: int = 100
+    tokenizer: str = "cjk-bigram"
+    bm25: BM25Params = field(default_factory=BM25Params)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    explain_terms: int = 8
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("rrf", "weighted"):
+            raise ValueError(f"unknown fusion method {self.fusion!r}")
+        if self.dense_weight < 0 or self.lexical_weight < 0 or self.dense_weight + self.lexical_weight == 0:
+            raise ValueError("fusion weights must be non-negative and not both zero")
+        if self.candidate_depth < 1 or self.rrf_k <= 0:
+            raise ValueError("candidate_depth must be >= 1 and rrf_k > 0")
+
+    @classmethod
+    def for_encoder(cls, encoder_name: str, **overrides: Any) -> EngineConfig:
+        """The measured default configuration for an encoder (unknown encoders get equal-weight RRF)."""
+        tuned = ENCODER_FUSION_DEFAULTS.get(encoder_name, {})
+        return replace(cls(), **{**tuned, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (stored with a saved engine)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EngineConfig:
+        """Inverse of `to_dict`."""
+        values = dict(data)
+        values["bm25"] = BM25Params(**values.get("bm25", {}))
+        values["dedup"] = DedupConfig(**values.get("dedup", {}))
+        return cls(**values)
+
+    def fingerprint(self) -> str:
+        """A short hash of everything that changes rankings (plus the library version)."""
+        payload = json.dumps({"config": self.to_dict(), "matcher": __version__}, sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+
+
+# Measured defaults per encoder (method and weights); see the module docstring.
+ENCODER_FUSION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "hashing": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
+    "e5-small": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
+    "e5-small-st": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
+    "use-m3": {"fusion": "rrf", "dense_weight": 0.3, "lexical_weight": 1.0},
+}

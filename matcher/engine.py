@@ -1,0 +1,232 @@
+"""The match engine: two collections (needs, achievements), hybrid retrieval in both directions.
+
+A query is run against the OTHER side's collection: hard filters first (allowed ids), then a dense
+top-N and a BM25 top-N restricted to those ids, fused (reciprocal-rank or weighted), then explained.
+Thread-safe: one re-entrant lock guards every read and write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.collection import Collection
+from matcher.config import EngineConfig
+from matcher.dedup import DuplicateFlag, shingle_jaccard
+from matcher.encoders.base import Encoder, FloatMatrix
+from matcher.explain import Explanation, build_explanation
+from matcher.filters import PostingFilter, region_prefix
+from matcher.fusion import FusedHit, reciprocal_rank_fusion, weighted_score_fusion
+from matcher.index.base import check_vectors
+from matcher.index.registry import create_index
+from matcher.postings import Posting, Side, posting_text
+
+__all__ = ["MatchEngine", "Suggestion"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One ranked candidate with its score components and explanation."""
+
+    id: int
+    score: float
+    rank: int
+    components: dict[str, float]
+    explanation: Explanation
+
+
+class MatchEngine:
+    """Hybrid dense + lexical matching between needs and achievements."""
+
+    def __init__(
+        self, encoder: Encoder, config: EngineConfig | None = None, *, field_names: Mapping[str, str] | None = None
+    ) -> None:
+        self.encoder = encoder
+        self.config = config or EngineConfig.for_encoder(encoder.name)
+        self.field_names: dict[str, str] = dict(field_names or {})
+        self._lock = threading.RLock()
+        self._collections = {side: self._new_collection(side) for side in Side}
+
+    def _new_collection(self, side: Side) -> Collection:
+        index = create_index(self.config.index_backend, self.encoder.dim)
+        return Collection(side, index, tokenizer=self.config.tokenizer, bm25=self.config.bm25)
+
+    @property
+    def engine_version(self) -> str:
+        """Encoder name + configuration hash, stored with every match."""
+        return f"{self.encoder.name}@{self.config.fingerprint()}"
+
+    def collection(self, side: Side | str) -> Collection:
+        """The collection of one side (read-only use, please)."""
+        return self._collections[Side(side)]
+
+    def counts(self) -> dict[str, int]:
+        """Number of indexed postings per side."""
+        with self._lock:
+            return {str(side): len(c) for side, c in self._collections.items()}
+
+    def text_of(self, posting: Posting) -> str:
+        """What this engine embeds for a posting (`posting_text` with the field name, if known)."""
+        return posting_text(posting, self.field_names.get(posting.field_code or ""))
+
+    # ----- writes ---------------------------------------------------------------------------------
+    def upsert(self, postings: Sequence[Posting], vectors: FloatMatrix | None = None) -> None:
+        """Index or re-index postings (batch-encoded unless ``vectors``, one row per posting, is given)."""
+        if not postings:
+            return
+        texts = [self.text_of(p) for p in postings]
+        if vectors is None:
+            matrix = self.encoder.encode_documents(texts)
+        else:
+            matrix = check_vectors(vectors, self.encoder.dim, rows=len(postings))
+        with self._lock:
+            for side in Side:
+                rows = [i for i, p in enumerate(postings) if p.side is side]
+                if rows:
+                    self._collections[side].upsert(
+                        [postings[i] for i in rows], [texts[i] for i in rows], matrix[rows]
+                    )
+
+    def remove(self, side: Side | str, ids: Sequence[int]) -> None:
+        """Remove postings of one side; unknown ids are ignored."""
+        with self._lock:
+            self._collections[Side(side)].remove(ids)
+
+    # ----- reads ----------------------------------------------------------------------------------
+    def suggest(self, posting: Posting, k: int = 10, filters: PostingFilter | None = None) -> list[Suggestion]:
+        """Best counterparts of a posting on the other side (the posting need not be indexed)."""
+        text = self.text_of(posting)
+        query = self.encoder.encode_queries([text])
+        return self._rank(posting.side.other, text, query, k, filters, query_posting=posting, explain=True)
+
+    def search_text(
+        self,
+        side: Side | str,
+        text: str,
+        k: int = 10,
+        filters: PostingFilter | None = None,
+        *,
+        query_vector: FloatMatrix | None = None,
+        explain: bool = True,
+    ) -> list[Suggestion]:
+        """Rank the postings of ``side`` against raw query text (used by the evaluation harness)."""
+        query = self.encoder.encode_queries([text]) if query_vector is None else query_vector
+        query = check_vectors(query, self.encoder.dim, rows=1)
+        return self._rank(Side(side), text, query, k, filters, query_posting=None, explain=explain)
+
+    def _rank(
+        self,
+        side: Side,
+        text: str,
+        query: FloatMatrix,
+        k: int,
+        filters: PostingFilter | None,
+        *,
+        query_posting: Posting | None,
+        explain: bool,
+    ) -> list[Suggestion]:
+        with self._lock:
+            coll = self._collections[side]
+            allowed = None if filters is None else filters.allowed_ids(coll.postings.values())
+            if k <= 0 or len(coll) == 0 or (allowed is not None and not allowed):
+                return []
+            tokens = coll.lexical.tokenize(text)
+            fused = self._fuse(coll, tokens, query, max(k, self.config.candidate_depth), allowed)[:k]
+            self._fill_missing(coll, fused, tokens, query)
+            return [self._suggestion(coll, hit, rank, text, query_posting, explain) for rank, hit in
+                    enumerate(fused, start=1)]
+
+    def _fuse(
+        self, coll: Collection, tokens: list[str], query: FloatMatrix, depth: int, allowed: set[int] | None
+    ) -> list[FusedHit]:
+        cfg = self.config
+        dense = coll.index.search(query, depth, allowed)[0].pairs() if cfg.dense_weight > 0 else []
+        lexical = [(h.id, h.score) for h in coll.lexical.search(tokens, depth, allowed)] if cfg.lexical_weight else []
+        weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
+        if cfg.fusion == "rrf":
+            return reciprocal_rank_fusion({"dense": dense, "lexical": lexical}, k=cfg.rrf_k, weights=weights)
+        dense_ids, lexical_ids = {i for i, _ in dense}, {i for i, _ in lexical}
+        extra_dense = coll.dense_scores(query, sorted(lexical_ids - dense_ids)) if cfg.dense_weight else {}
+        all_lexical = coll.lexical_scores(tokens) if dense_ids - lexical_ids and cfg.lexical_weight else {}
+        dense_full = dense + sorted(extra_dense.items(), key=lambda kv: -kv[1])
+        lexical_full = lexical + sorted(
+            ((i, all_lexical.get(i, 0.0)) for i in dense_ids - lexical_ids), key=lambda kv: -kv[1]
+        )
+        return weighted_score_fusion(
+            {"dense": dense_full, "lexical": lexical_full}, weights, normalization=cfg.normalization
+        )
+
+    def _fill_missing(self, coll: Collection, hits: list[FusedHit], tokens: list[str], query: FloatMatrix) -> None:
+        """Give every returned hit its exact dense and lexical scores, even if it came from one list."""
+        no_dense = [h.id for h in hits if "dense" not in h.components]
+        for doc_id, score in coll.dense_scores(query, no_dense).items():
+            next(h for h in hits if h.id == doc_id).components["dense"] = score
+        if any("lexical" not in h.components for h in hits):
+            all_lexical = coll.lexical_scores(tokens)
+            for hit in hits:
+                hit.components.setdefault("lexical", all_lexical.get(hit.id, 0.0))
+
+    def _suggestion(
+        self, coll: Collection, hit: FusedHit, rank: int, text: str, query_posting: Posting | None, explain: bool
+    ) -> Suggestion:
+        components = {**hit.components, "fused": hit.score}
+        candidate = coll.postings[hit.id]
+        if query_posting is not None:
+            components.update(_attribute_components(query_posting, candidate))
+        explanation = (
+            build_explanation(text, coll.texts[hit.id], coll.lexical.idf, components, query=query_posting, candidate=candidate)
+            if explain
+            else Explanation(components=components)
+        )
+        return Suggestion(hit.id, hit.score, rank, components, explanation)
+
+    def find_duplicates(self, posting: Posting, vector: FloatMatrix | None = None) -> list[DuplicateFlag]:
+        """Existing postings on the same side that the given one nearly repeats (itself excluded)."""
+        cfg = self.config.dedup
+        text = self.text_of(posting)
+        query = self.encoder.encode_documents([text]) if vector is None else check_vectors(vector, self.encoder.dim)
+        with self._lock:
+            coll = self._collections[posting.side]
+            hits = coll.index.search(query, cfg.candidates + 1)[0].pairs()
+            flags = []
+            for doc_id, cosine in hits:
+                if doc_id == posting.id or cosine < cfg.min_cosine:
+                    continue
+                jac = shingle_jaccard(text, coll.texts[doc_id], cfg.shingle_size)
+                if jac >= cfg.min_jaccard:
+                    other = coll.postings[doc_id]
+                    same_org = posting.org_id is not None and posting.org_id == other.org_id
+                    flags.append(DuplicateFlag(doc_id, str(posting.side), float(cosine), jac, same_org))
+        return sorted(flags, key=lambda f: (-f.cosine, f.existing_id))
+
+    # ----- persistence ----------------------------------------------------------------------------
+    def save(self, directory: Path | str) -> None:
+        """Persist both collections with manifests (see `matcher.persist`)."""
+        from matcher.persist import save_engine
+
+        with self._lock:
+            save_engine(self, Path(directory))
+
+    @classmethod
+    def load(
+        cls, directory: Path | str, encoder: Encoder, config: EngineConfig | None = None, **kwargs: Any
+    ) -> MatchEngine:
+        """Load a saved engine; raises ManifestMismatchError / IndexCorruptError when it cannot be used."""
+        from matcher.persist import load_engine
+
+        engine = cls(encoder, config, **kwargs)
+        load_engine(engine, Path(directory))
+        return engine
+
+
+def _attribute_components(query: Posting, candidate: Posting) -> dict[str, float]:
+    """0/1 agreement on field and region, shown next to the scores (not part of the fused score)."""
+    out: dict[str, float] = {}
+    if query.field_code and candidate.field_code:
+        out["field_match"] = float(query.field_code[:2] == candidate.field_code[:2])
+    if query.region_code and candidate.region_code:
+        out["region_match"] = float(region_prefix(query.region_code)[:2] == region_prefix(candidate.region_code)[:2])
+    return out

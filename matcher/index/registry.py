@@ -1,0 +1,48 @@
+"""Backend registry: FAISS is imported only when a FAISS backend is asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matcher.index.base import VectorIndex
+
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "create_index", "load_backend"]
+
+BACKENDS: tuple[str, ...] = ("faiss-flat", "faiss-hnsw", "numpy")
+DEFAULT_BACKEND = "faiss-flat"
+
+
+def create_index(backend: str, dim: int) -> VectorIndex:
+    """An empty index of the named backend ("faiss-flat", "faiss-hnsw" or "numpy")."""
+    if dim <= 0:
+        raise ValueError("dim must be positive")
+    if backend == "numpy":
+        from matcher.index.numpy_index import NumpyIndex
+
+        return NumpyIndex(dim)
+    if backend == "faiss-flat":
+        from matcher.index.faiss_index import FaissFlatIndex
+
+        return FaissFlatIndex(dim)
+    if backend == "faiss-hnsw":
+        from matcher.index.faiss_index import FaissHnswIndex
+
+        return FaissHnswIndex(dim)
+    raise ValueError(f"unknown index backend {backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def load_backend(backend: str, directory: Path, dim: int) -> VectorIndex:
+    """Read the payload files of the named backend (no manifest checks: see `store.load_index`)."""
+    if backend == "numpy":
+        from matcher.index.numpy_index import NumpyIndex
+
+        return NumpyIndex.load(directory, dim)
+    if backend == "faiss-flat":
+        from matcher.index.faiss_index import FaissFlatIndex
+
+        return FaissFlatIndex.load(directory, dim)
+    if backend == "faiss-hnsw":
+        from matcher.index.faiss_index import FaissHnswIndex
+
+        return FaissHnswIndex.load(directory, dim)
+    raise ValueError(f"unknown index backend {backend!r}; known: {', '.join(BACKENDS)}")

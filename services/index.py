@@ -1,0 +1,316 @@
+"""The index lifecycle: the database is the truth, the engine's index is derived from it.
+
+On start the saved index is loaded and caught up with the database (postings changed since it was
+saved are re-indexed, vanished ones removed); a missing, corrupt or foreign index is rebuilt from the
+database. Every create, change or withdrawal updates the index before the request returns. Vectors are
+cached in the database by content hash, so a rebuild re-encodes only text it has not seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from data.reference import load_fields
+from matcher.config import EngineConfig
+from matcher.encoders import Encoder, EncoderConfig, create_encoder
+from matcher.engine import MatchEngine, Suggestion
+from matcher.filters import PostingFilter
+from matcher.index.base import VectorIndexError
+from matcher.postings import Posting, Side
+from models import Achievement, EmbeddingCache, Maturity, Need, PostingStatus
+from services.config import Settings
+
+logger = logging.getLogger(__name__)
+
+INDEXED_STATUSES = frozenset({PostingStatus.OPEN, PostingStatus.MATCHED})
+_MATURITY_TRL = {Maturity.LABORATORY: 3, Maturity.SMALL_PILOT: 5, Maturity.PILOT: 6, Maturity.INDUSTRIAL: 8}
+_SYNC_FILE = "sync_state.json"
+_BATCH = 256
+_CATCH_UP_MARGIN = timedelta(seconds=5)
+Progress = Callable[[int, int], None]
+
+
+_SIDES: tuple[tuple[type[Need] | type[Achievement], Side], ...] = (
+    (Need, Side.NEED),
+    (Achievement, Side.ACHIEVEMENT),
+)
+
+
+def maturity_trl(maturity: Maturity | None, trl: int | None = None) -> int | None:
+    """The 1–9 readiness level the matcher compares: the stated TRL, else the stage's typical level."""
+    if trl is not None:
+        return trl
+    return _MATURITY_TRL[maturity] if maturity is not None else None
+
+
+def need_posting(need: Need) -> Posting:
+    assert need.id is not None
+    return Posting(
+        id=need.id,
+        side=Side.NEED,
+        title=need.title,
+        body=need.description,
+        keywords=tuple(need.keywords),
+        field_code=need.field_code,
+        region_code=need.region_code,
+        org_id=need.org_id,
+        budget_min=need.budget_min,
+        budget_max=need.budget_max,
+        maturity=maturity_trl(need.min_maturity),
+        modes=frozenset(need.modes),
+        status=need.status.value,
+        visibility=need.visibility.value,
+    )
+
+
+def achievement_posting(achievement: Achievement) -> Posting:
+    assert achievement.id is not None
+    return Posting(
+        id=achievement.id,
+        side=Side.ACHIEVEMENT,
+        title=achievement.title,
+        body=achievement.abstract,
+        keywords=tuple(achievement.keywords),
+        field_code=achievement.field_code,
+        region_code=achievement.region_code,
+        org_id=achievement.org_id,
+        asking_price=achievement.asking_price,
+        maturity=maturity_trl(achievement.maturity, achievement.trl),
+        modes=frozenset(achievement.modes),
+        status=achievement.status.value,
+        visibility=achievement.visibility.value,
+    )
+
+
+def to_posting(row: Need | Achievement) -> Posting:
+    return need_posting(row) if isinstance(row, Need) else achievement_posting(row)
+
+
+def field_names() -> dict[str, str]:
+    """Field code → Chinese name, for every level of the shipped taxonomy."""
+    names: dict[str, str] = {}
+    for field in load_fields():
+        names[field.code] = field.name
+        for sub in field.subfields:
+            names[sub.code] = sub.name
+    return names
+
+
+class IndexService:
+    """Owns the `MatchEngine` of a running service; all access goes through one lock."""
+
+    def __init__(self, encoder: Encoder, config: EngineConfig, index_dir: Path | None) -> None:
+        self._encoder = encoder
+        self._config = config
+        self._dir = index_dir
+        self._lock = threading.RLock()
+        self._field_names = field_names()
+        self.engine = self._new_engine()
+
+    def _new_engine(self) -> MatchEngine:
+        return MatchEngine(self._encoder, self._config, field_names=self._field_names)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IndexService:
+        encoder = create_encoder(
+            EncoderConfig(
+                name=settings.encoder,
+                threads=settings.encoder_threads,
+                batch_size=settings.encoder_batch_size,
+                cache_dir=settings.cache_dir,
+            )
+        )
+        return cls(
+            encoder,
+            EngineConfig.for_encoder(encoder.name, index_backend=settings.index_backend),
+            settings.index_dir,
+        )
+
+    @property
+    def encoder_name(self) -> str:
+        return self._encoder.name
+
+    @property
+    def engine_version(self) -> str:
+        return self.engine.engine_version
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {str(side): n for side, n in self.engine.counts().items()}
+
+    # -- start-up ---------------------------------------------------------------------------------
+
+    def start(self, db: Engine, progress: Progress | None = None) -> str:
+        """Load the saved index and catch it up, or rebuild it. Returns what was done."""
+        with self._lock:
+            synced_at = self._load()
+            if synced_at is None:
+                self.rebuild(db, progress)
+                return "rebuilt"
+            changed = self._catch_up(db, synced_at, progress)
+            if changed:
+                self.save()
+            return f"loaded ({changed} caught up)"
+
+    def _load(self) -> datetime | None:
+        if self._dir is None or not (self._dir / _SYNC_FILE).exists():
+            return None
+        try:
+            state = json.loads((self._dir / _SYNC_FILE).read_text())
+            self.engine = MatchEngine.load(
+                self._dir, self._encoder, self._config, field_names=self._field_names
+            )
+            return datetime.fromisoformat(state["synced_at"])
+        except (VectorIndexError, OSError, ValueError, KeyError) as exc:
+            logger.warning("index at %s unusable (%s); rebuilding from the database", self._dir, exc)
+            return None
+
+    def _catch_up(self, db: Engine, synced_at: datetime, progress: Progress | None) -> int:
+        """Re-index postings changed since the index was saved; drop those no longer indexable."""
+        since = synced_at - _CATCH_UP_MARGIN
+        changed = 0
+        with Session(db) as session:
+            for model, side in _SIDES:
+                live = dict(
+                    session.exec(
+                        select(model.id, model.updated_at).where(col(model.status).in_(INDEXED_STATUSES))
+                    ).all()
+                )
+                indexed = set(self._indexed_ids(side))
+                stale = [i for i in indexed if i not in live]
+                if stale:
+                    self.engine.remove(side, stale)
+                todo = sorted(
+                    i
+                    for i, updated in live.items()
+                    if i is not None and (i not in indexed or updated > since)
+                )
+                self._index_ids(session, model, todo, progress)
+                changed += len(stale) + len(todo)
+            session.commit()
+        return changed
+
+    def rebuild(self, db: Engine, progress: Progress | None = None) -> int:
+        """Build a fresh index from every indexable posting in the database."""
+        with self._lock, Session(db) as session:
+            self.engine = self._new_engine()
+            ids = {
+                model: list(
+                    session.exec(select(model.id).where(col(model.status).in_(INDEXED_STATUSES))).all()
+                )
+                for model, _ in _SIDES
+            }
+            total = sum(len(v) for v in ids.values())
+            if progress:
+                progress(0, total)
+            for model, _ in _SIDES:
+                self._index_ids(session, model, [i for i in ids[model] if i is not None], progress)
+            session.commit()
+            self.save()
+            return total
+
+    def _index_ids(
+        self,
+        session: Session,
+        model: type[Need] | type[Achievement],
+        ids: Sequence[int],
+        progress: Progress | None,
+    ) -> None:
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            found = session.exec(select(model).where(col(model.id).in_(chunk))).all()
+            rows = cast(list[Need | Achievement], list(found))
+            self._upsert_rows(session, rows, progress)
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def sync(self, session: Session, row: Need | Achievement) -> None:
+        """Bring the index in line with one posting after it was created, changed or withdrawn."""
+        with self._lock:
+            posting = to_posting(row)
+            if row.status in INDEXED_STATUSES:
+                self._upsert_rows(session, [row], None)
+            else:
+                self.engine.remove(posting.side, [posting.id])
+
+    def _upsert_rows(
+        self, session: Session, rows: Sequence[Need | Achievement], progress: Progress | None
+    ) -> None:
+        if not rows:
+            return
+        postings = [to_posting(r) for r in rows]
+        for side in (Side.NEED, Side.ACHIEVEMENT):
+            group = [p for p in postings if p.side == side]
+            if group:
+                self.engine.upsert(group, vectors=self._vectors(session, group))
+        if progress:
+            progress(len(rows), -1)
+
+    def _vectors(self, session: Session, postings: Sequence[Posting]) -> np.ndarray:
+        """Document vectors from the cache, encoding (and caching) only the missing ones."""
+        texts = [self.engine.text_of(p) for p in postings]
+        hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        name = self._encoder.name
+        cached = {
+            c.content_hash: c
+            for c in session.exec(
+                select(EmbeddingCache)
+                .where(EmbeddingCache.encoder == name)
+                .where(col(EmbeddingCache.content_hash).in_(set(hashes)))
+            ).all()
+        }
+        missing = sorted({h for h in hashes if h not in cached})
+        if missing:
+            by_hash = dict(zip(hashes, texts, strict=True))
+            encoded = self._encoder.encode_documents([by_hash[h] for h in missing])
+            for h, vector in zip(missing, encoded, strict=True):
+                entry = EmbeddingCache(
+                    content_hash=h, encoder=name, dim=int(vector.shape[0]), vector=vector.tobytes()
+                )
+                session.merge(entry)
+                cached[h] = entry
+        return np.stack([np.frombuffer(cached[h].vector, dtype=np.float32) for h in hashes])
+
+    # -- queries ----------------------------------------------------------------------------------
+
+    def suggest(
+        self, row: Need | Achievement, k: int, filters: PostingFilter | None = None
+    ) -> list[Suggestion]:
+        with self._lock:
+            return self.engine.suggest(to_posting(row), k=k, filters=filters)
+
+    def find_duplicates(self, posting: Posting) -> list[dict[str, object]]:
+        with self._lock:
+            return [dataclasses.asdict(flag) for flag in self.engine.find_duplicates(posting)]
+
+    def _indexed_ids(self, side: Side) -> list[int]:
+        with self._lock:
+            return list(self.engine.collection(side).postings)
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self._dir is None:
+            return
+        with self._lock:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            self.engine.save(self._dir)
+            state = {"synced_at": datetime.now(UTC).isoformat(), "encoder": self._encoder.name}
+            tmp = self._dir / (_SYNC_FILE + ".tmp")
+            tmp.write_text(json.dumps(state))
+            tmp.replace(self._dir / _SYNC_FILE)
+
+    def close(self) -> None:
+        self.save()
