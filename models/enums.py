@@ -110,6 +110,10 @@ class TargetMetric(StrEnum):
     MEMBER_UNITS = "member_units"
     ACHIEVEMENTS_TRANSFERRED = "achievements_transferred"
     TT_INSTITUTIONS = "tt_institutions"
+    ACHIEVEMENTS_MATCHED = "achievements_matched"
+    TT_INSTITUTIONS_INTRODUCED = "tt_institutions_introduced"
+    RD_INSTITUTIONS_INTRODUCED = "rd_institutions_introduced"
+    SUB_CENTERS = "sub_centers"
 
 
 MONEY_METRICS = frozenset(

@@ -197,7 +197,7 @@ class RegistrationCreate(InputModel):
 class TargetCreate(InputModel):
     code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    scope: Annotated[str, Field(pattern=r"^(province|city|center|org)$")]
+    scope: Annotated[str, Field(pattern=r"^(province|city|county|center|org)$")]
     region_code: RegionCode | None = None
     org_id: int | None = None
     metric: TargetMetric

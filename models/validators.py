@@ -70,7 +70,9 @@ def validate_field_code_format(code: str) -> str:
 
 def validate_region_code_format(code: str) -> str:
     if not REGION_CODE_PATTERN.match(code):
-        raise ValueError(f"region code {code!r} is not a 6-digit administrative code (parks: 6 digits + P + 2 digits)")
+        raise ValueError(
+            f"region code {code!r} is not a 6-digit administrative code (parks: 6 digits + P + 2 digits)"
+        )
     return code
 
 

@@ -125,7 +125,9 @@ class PolicyRule:
     name: str
     rate: Decimal
     rate_is_maximum: bool
-    base: Literal["actual_payments", "prior_year_contract_turnover", "registered_turnover", "actual_investment"]
+    base: Literal[
+        "actual_payments", "prior_year_contract_turnover", "registered_turnover", "actual_investment"
+    ]
     cap: Decimal
     per: Literal["project", "unit", "registrar"]
     period: Literal["project", "year"]
@@ -256,7 +258,9 @@ def load_sub_centers() -> tuple[SubCenter, ...]:
     )
     _unique([c.code for c in centers], "sub-centre")
     for c in centers:
-        if any(regions.get(code) is None or regions[code].level != "city" for code in (c.host_city, *c.covers)):
+        if any(
+            regions.get(code) is None or regions[code].level != "city" for code in (c.host_city, *c.covers)
+        ):
             raise ValueError(f"sub-centre {c.code} must cover known cities")
     return centers
 

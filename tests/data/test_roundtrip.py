@@ -58,28 +58,76 @@ def _store(engine: Engine, row: SQLModel) -> SQLModel:
 
 def _seed(engine: Engine) -> dict[str, int]:
     with Session(engine) as s:
-        ent = Organization(name="郑州盾构装备有限公司", kind=OrgKind.ENTERPRISE, uscc="91350100M000100Y43", region_code="410100")
-        uni = Organization(name="郑州大学", kind=OrgKind.UNIVERSITY, uscc="12100000400010398P", region_code="410100")
+        ent = Organization(
+            name="郑州盾构装备有限公司",
+            kind=OrgKind.ENTERPRISE,
+            uscc="91350100M000100Y43",
+            region_code="410100",
+        )
+        uni = Organization(
+            name="郑州大学", kind=OrgKind.UNIVERSITY, uscc="12100000400010398P", region_code="410100"
+        )
         s.add_all([ent, uni])
         s.flush()
-        user = User(username="zhang", display_name="张三", role=Role.BROKER, org_id=ent.id or 0, password_hash="x")
+        user = User(
+            username="zhang", display_name="张三", role=Role.BROKER, org_id=ent.id or 0, password_hash="x"
+        )
         s.add(user)
         s.flush()
-        broker = Broker(user_id=user.id or 0, org_id=ent.id or 0, field_codes=["F02"], region_codes=["410100"], capacity=5)
-        need = Need(org_id=ent.id or 0, title="刀盘磨损", description="换刀频繁。", field_code="F02", region_code="410100",
-                    budget_min=Decimal("100000.00"), budget_max=Decimal("500000.55"), modes=["转让"])
-        ach = Achievement(org_id=uni.id or 0, title="高耐磨滚刀", abstract="硬质合金。", field_code="F03", region_code="410100",
-                          maturity=Maturity.PILOT, ip_type=IPType.INVENTION_PATENT, asking_price=Decimal("300000.10"))
+        broker = Broker(
+            user_id=user.id or 0, org_id=ent.id or 0, field_codes=["F02"], region_codes=["410100"], capacity=5
+        )
+        need = Need(
+            org_id=ent.id or 0,
+            title="刀盘磨损",
+            description="换刀频繁。",
+            field_code="F02",
+            region_code="410100",
+            budget_min=Decimal("100000.00"),
+            budget_max=Decimal("500000.55"),
+            modes=["转让"],
+        )
+        ach = Achievement(
+            org_id=uni.id or 0,
+            title="高耐磨滚刀",
+            abstract="硬质合金。",
+            field_code="F03",
+            region_code="410100",
+            maturity=Maturity.PILOT,
+            ip_type=IPType.INVENTION_PATENT,
+            asking_price=Decimal("300000.10"),
+        )
         s.add_all([broker, need, ach])
         s.commit()
-        return {"ent": ent.id or 0, "uni": uni.id or 0, "user": user.id or 0, "broker": broker.id or 0,
-                "need": need.id or 0, "ach": ach.id or 0}
+        return {
+            "ent": ent.id or 0,
+            "uni": uni.id or 0,
+            "user": user.id or 0,
+            "broker": broker.id or 0,
+            "need": need.id or 0,
+            "ach": ach.id or 0,
+        }
 
 
 def test_every_table_has_a_roundtrip_below() -> None:
-    tested = {"organizations", "users", "api_keys", "brokers", "needs", "achievements", "matches", "messages",
-              "contracts", "payments", "registrations", "targets", "policy_rules", "audit_events",
-              "import_records", "embedding_cache"}
+    tested = {
+        "organizations",
+        "users",
+        "api_keys",
+        "brokers",
+        "needs",
+        "achievements",
+        "matches",
+        "messages",
+        "contracts",
+        "payments",
+        "registrations",
+        "targets",
+        "policy_rules",
+        "audit_events",
+        "import_records",
+        "embedding_cache",
+    }
     assert set(SQLModel.metadata.tables) == tested
 
 
@@ -91,8 +139,18 @@ def test_parties_roundtrip(engine: Engine) -> None:
         broker = s.get(Broker, ids["broker"])
         assert broker is not None and broker.field_codes == ["F02"] and broker.capacity == 5
         assert broker.created_at.tzinfo is not None
-    key = _store(engine, ApiKey(org_id=ids["ent"], name="ERP", prefix="tm_abc", key_hash="h", role=Role.ENTERPRISE,
-                                created_by=ids["user"], revoked_at=WHEN))
+    key = _store(
+        engine,
+        ApiKey(
+            org_id=ids["ent"],
+            name="ERP",
+            prefix="tm_abc",
+            key_hash="h",
+            role=Role.ENTERPRISE,
+            created_by=ids["user"],
+            revoked_at=WHEN,
+        ),
+    )
     assert isinstance(key, ApiKey) and key.revoked_at == WHEN
 
 
@@ -104,10 +162,23 @@ def test_postings_and_match_roundtrip(engine: Engine) -> None:
         assert need is not None and need.budget_max == Decimal("500000.55") and need.modes == ["转让"]
         assert ach is not None and ach.maturity == Maturity.PILOT and ach.asking_price == Decimal("300000.10")
         assert need.visibility == Visibility.PUBLIC
-    match = _store(engine, Match(need_id=ids["need"], achievement_id=ids["ach"], score=0.83, rank=1,
-                                 components={"dense": 0.7, "lexical": 0.4}, explanation={"shared_terms": ["耐磨"]},
-                                 engine_version="hashing@x", broker_id=ids["broker"], status=MatchStatus.ASSIGNED))
-    assert isinstance(match, Match) and match.components["dense"] == 0.7 and match.status == MatchStatus.ASSIGNED
+    match = _store(
+        engine,
+        Match(
+            need_id=ids["need"],
+            achievement_id=ids["ach"],
+            score=0.83,
+            rank=1,
+            components={"dense": 0.7, "lexical": 0.4},
+            explanation={"shared_terms": ["耐磨"]},
+            engine_version="hashing@x",
+            broker_id=ids["broker"],
+            status=MatchStatus.ASSIGNED,
+        ),
+    )
+    assert (
+        isinstance(match, Match) and match.components["dense"] == 0.7 and match.status == MatchStatus.ASSIGNED
+    )
     message = _store(engine, Message(match_id=match.id or 0, author_id=ids["user"], body="约个时间洽谈"))
     assert isinstance(message, Message) and message.body == "约个时间洽谈"
     with pytest.raises(IntegrityError), Session(engine) as s:
@@ -117,35 +188,91 @@ def test_postings_and_match_roundtrip(engine: Engine) -> None:
 
 def test_ledger_roundtrip(engine: Engine) -> None:
     ids = _seed(engine)
-    contract = _store(engine, Contract(contract_number="HT-2025-001", contract_type=ContractType.TRANSFER,
-                                       buyer_org_id=ids["ent"], seller_org_id=ids["uni"], field_code="F02",
-                                       region_code="410100", title="滚刀材料转让", contract_amount=Decimal("10000000.00"),
-                                       tech_transaction_amount=Decimal("9000000.01"), signed_on=date(2025, 3, 1),
-                                       is_open_call=True))
+    contract = _store(
+        engine,
+        Contract(
+            contract_number="HT-2025-001",
+            contract_type=ContractType.TRANSFER,
+            buyer_org_id=ids["ent"],
+            seller_org_id=ids["uni"],
+            field_code="F02",
+            region_code="410100",
+            title="滚刀材料转让",
+            contract_amount=Decimal("10000000.00"),
+            tech_transaction_amount=Decimal("9000000.01"),
+            signed_on=date(2025, 3, 1),
+            is_open_call=True,
+        ),
+    )
     assert isinstance(contract, Contract) and contract.tech_transaction_amount == Decimal("9000000.01")
     assert contract.contract_type == ContractType.TRANSFER
-    payment = _store(engine, Payment(contract_id=contract.id or 0, amount=Decimal("0.01"), paid_on=date(2025, 4, 1)))
+    payment = _store(
+        engine, Payment(contract_id=contract.id or 0, amount=Decimal("0.01"), paid_on=date(2025, 4, 1))
+    )
     assert isinstance(payment, Payment) and payment.amount == Decimal("0.01")
-    reg = _store(engine, Registration(contract_id=contract.id or 0, registrar_org_id=ids["uni"],
-                                      registered_amount=Decimal("9999999.99"), registered_on=date(2025, 4, 2)))
+    reg = _store(
+        engine,
+        Registration(
+            contract_id=contract.id or 0,
+            registrar_org_id=ids["uni"],
+            registered_amount=Decimal("9999999.99"),
+            registered_on=date(2025, 4, 2),
+        ),
+    )
     assert isinstance(reg, Registration) and reg.registered_amount == Decimal("9999999.99")
 
 
 def test_policy_and_audit_roundtrip(engine: Engine) -> None:
     ids = _seed(engine)
-    target = _store(engine, Target(code="zz-2024", name="郑州技术合同成交额", scope="city", region_code="410100",
-                                   metric=TargetMetric.CONTRACT_TURNOVER, period_start=date(2024, 1, 1),
-                                   period_end=date(2024, 12, 31), value=Decimal("80000000000.00"), source="002:L11"))
+    target = _store(
+        engine,
+        Target(
+            code="zz-2024",
+            name="郑州技术合同成交额",
+            scope="city",
+            region_code="410100",
+            metric=TargetMetric.CONTRACT_TURNOVER,
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 12, 31),
+            value=Decimal("80000000000.00"),
+            source="002:L11",
+        ),
+    )
     assert isinstance(target, Target) and target.value == Decimal("80000000000.00")
-    rule = _store(engine, PolicyRule(code="M3", name="登记机构补助", rate=Decimal("0.0002"), base=PolicyBase.REGISTERED_TURNOVER,
-                                     cap=Decimal("500000.00"), per=PolicyPer.REGISTRAR, period="year", source="002:L40"))
+    rule = _store(
+        engine,
+        PolicyRule(
+            code="M3",
+            name="登记机构补助",
+            rate=Decimal("0.0002"),
+            base=PolicyBase.REGISTERED_TURNOVER,
+            cap=Decimal("500000.00"),
+            per=PolicyPer.REGISTRAR,
+            period="year",
+            source="002:L40",
+        ),
+    )
     assert isinstance(rule, PolicyRule) and rule.rate == Decimal("0.0002") and rule.per == PolicyPer.REGISTRAR
-    event = _store(engine, AuditEvent(actor_id=ids["user"], entity="match", entity_id=1, action="accept", at=WHEN,
-                                      before={"status": "assigned"}, after={"status": "accepted"}))
+    event = _store(
+        engine,
+        AuditEvent(
+            actor_id=ids["user"],
+            entity="match",
+            entity_id=1,
+            action="accept",
+            at=WHEN,
+            before={"status": "assigned"},
+            after={"status": "accepted"},
+        ),
+    )
     assert isinstance(event, AuditEvent) and event.at == WHEN and event.after == {"status": "accepted"}
-    record = _store(engine, ImportRecord(org_id=ids["ent"], idempotency_key="k1", kind="needs", result={"created": 3}))
+    record = _store(
+        engine, ImportRecord(org_id=ids["ent"], idempotency_key="k1", kind="needs", result={"created": 3})
+    )
     assert isinstance(record, ImportRecord) and record.result == {"created": 3}
-    cached = _store(engine, EmbeddingCache(content_hash="a" * 64, encoder="hashing", dim=2, vector=b"\x00\x01"))
+    cached = _store(
+        engine, EmbeddingCache(content_hash="a" * 64, encoder="hashing", dim=2, vector=b"\x00\x01")
+    )
     assert isinstance(cached, EmbeddingCache) and cached.vector == b"\x00\x01"
 
 
