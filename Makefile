@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= var
 export TECHMATCH_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: help run test install install-dev browser lint typecheck pytest serve demo clean
+.PHONY: help run test install install-dev assets browser lint typecheck pytest clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,11 +29,14 @@ install: $(VENV)/.installed  ## install the service into the venv
 
 install-dev: $(VENV)/.installed-dev  ## install the service and the test tools
 
+assets:  ## the console's chart library (Chart.js from the npm registry, into a gitignored folder)
+	bash api/console/install_assets.sh
+
 browser:  ## Debian's Chromium and CJK fonts for the browser tests (no browser download)
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-run: install  ## migrate, load the demo, build the index and serve on http://127.0.0.1:8000
+run: install assets  ## migrate, load the demo, build the index and serve on http://127.0.0.1:8000
 	$(BIN)/techmatch db upgrade
 	$(BIN)/techmatch demo load --if-empty
 	$(BIN)/techmatch reindex
@@ -46,7 +49,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy .
 
-pytest: install-dev browser
+pytest: install-dev assets browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest  ## lint, type checks and the whole test suite (SQLite and PostgreSQL)

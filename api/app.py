@@ -8,8 +8,27 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.errors import register_exception_handlers
-from api.routers import health
+from api.console import mount_console
+from api.deps import API_PREFIX
+from api.errors import ERROR_RESPONSES, register_exception_handlers
+from api.middleware import BodySizeLimitMiddleware
+from api.routers import (
+    achievements,
+    admin,
+    auth,
+    contracts,
+    exports,
+    health,
+    matches,
+    matching,
+    needs,
+    organizations,
+    reference,
+    stats,
+    subsidies,
+    targets,
+    users,
+)
 from api.state import AppState
 from data.db import create_db_engine
 from data.migrate import ensure_migrated
@@ -18,7 +37,25 @@ from services.index import IndexService
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
+ROUTERS = (
+    health.router,
+    auth.router,
+    organizations.router,
+    users.router,
+    needs.router,
+    achievements.router,
+    matching.router,
+    matches.router,
+    contracts.router,
+    stats.router,
+    targets.router,
+    subsidies.router,
+    exports.router,
+    reference.router,
+    admin.router,
+)
+
+__all__ = ["API_PREFIX", "build_state", "create_app"]
 
 
 def build_state(settings: Settings) -> AppState:
@@ -47,6 +84,10 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         openapi_url="/openapi.json",
         docs_url="/docs",
     )
+    app.state.jobs = admin.JobRegistry()
     register_exception_handlers(app)
-    app.include_router(health.router, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    mount_console(app)
     return app

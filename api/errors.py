@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.transitions import InvalidTransitionError
@@ -30,6 +32,34 @@ _HTTP_CODES = {
 }
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns: a stable machine code and a message a person can act on."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": f"error ({code})"}
+    for status, code in (
+        (400, "bad_request"),
+        (401, "not_authenticated, invalid_token, token_expired, invalid_api_key, invalid_credentials"),
+        (403, "forbidden"),
+        (404, "not_found"),
+        (409, "conflict, invalid_transition, stale_version, duplicate_…"),
+        (413, "payload_too_large"),
+        (415, "unsupported_media_type"),
+        (422, "validation_error, unknown_field_code, …"),
+    )
+}
+"""Documented on every API route, replacing FastAPI's default 422 schema (our bodies differ)."""
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -37,11 +67,11 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    details = [
+    details: list[dict[str, Any]] = [
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         for e in errors
     ]
-    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    first: dict[str, Any] = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(p for p in first["loc"] if p not in ("body", "query", "path"))
     return (f"{where}: {first['msg']}" if where else first["msg"]), details
 
@@ -64,6 +94,32 @@ def register_exception_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        logger.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(409, "conflict", "the change conflicts with existing data (duplicate or in use)")
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        logger.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(422, "invalid_value", "a value is out of range or of the wrong form for storage")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # e.g. an id beyond SQLite's 64-bit integers inside a body; PostgreSQL raises DataError instead
+        return error_response(422, "invalid_value", "a number is out of the range the database can store")
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(_: Request, exc: UnicodeError) -> JSONResponse:
+        return error_response(422, "invalid_text", "text contains characters that are not valid Unicode")
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc.orig, UnicodeError):
+            return error_response(422, "invalid_text", "text contains characters that are not valid Unicode")
+        logger.exception("database statement failed on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal error; it has been logged")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

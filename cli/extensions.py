@@ -7,3 +7,6 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach optional command groups; each module exposes a `register(app)` or a typer app."""
+    from cli import workflow
+
+    workflow.register(app)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from matcher.attributes import AttributeTable
+from matcher.filters import PostingFilter
 from matcher.index.base import FloatMatrix, VectorIndex
 from matcher.lexical import BM25Index, BM25Params
 from matcher.postings import Posting, Side
@@ -20,6 +22,7 @@ class Collection:
         self.side = side
         self.index = index
         self.lexical = BM25Index(tokenizer, bm25)
+        self.attributes = AttributeTable(side)
         self.postings: dict[int, Posting] = {}
         self.texts: dict[int, str] = {}
 
@@ -35,16 +38,26 @@ class Collection:
                 raise ValueError(f"posting {posting.id} is a {posting.side}, collection holds {self.side}")
         ids = np.asarray([p.id for p in postings], dtype=np.int64)
         self.index.upsert(ids, vectors)
+        self.add_indexed(postings, texts)
+
+    def add_indexed(self, postings: Sequence[Posting], texts: Sequence[str]) -> None:
+        """Record postings whose vectors are already in the index (upsert, or loading a saved engine)."""
         for posting, text in zip(postings, texts, strict=True):
             self.lexical.upsert(posting.id, text)
             self.postings[posting.id] = posting
             self.texts[posting.id] = text
+        self.attributes.upsert(postings)
+
+    def allowed_ids(self, flt: PostingFilter | None) -> set[int] | None:
+        """Ids passing the filter (None: no filter, everything is allowed)."""
+        return None if flt is None else self.attributes.allowed_ids(flt)
 
     def remove(self, ids: Sequence[int]) -> None:
         """Remove postings by id; unknown ids are ignored."""
         id_list = [int(i) for i in ids]
         self.index.remove(np.asarray(id_list, dtype=np.int64))
         self.lexical.remove(id_list)
+        self.attributes.remove(id_list)
         for doc_id in id_list:
             self.postings.pop(doc_id, None)
             self.texts.pop(doc_id, None)

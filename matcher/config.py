@@ -78,5 +78,5 @@ ENCODER_FUSION_DEFAULTS: dict[str, dict[str, Any]] = {
     "hashing": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
     "e5-small": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
     "e5-small-st": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
-    "use-m3": {"fusion": "rrf", "dense_weight": 0.3, "lexical_weight": 1.0},
+    "use-m3": {"fusion": "weighted", "normalization": "zscore", "dense_weight": 0.4, "lexical_weight": 0.6},
 }

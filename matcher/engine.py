@@ -42,7 +42,11 @@ class MatchEngine:
     """Hybrid dense + lexical matching between needs and achievements."""
 
     def __init__(
-        self, encoder: Encoder, config: EngineConfig | None = None, *, field_names: Mapping[str, str] | None = None
+        self,
+        encoder: Encoder,
+        config: EngineConfig | None = None,
+        *,
+        field_names: Mapping[str, str] | None = None,
     ) -> None:
         self.encoder = encoder
         self.config = config or EngineConfig.for_encoder(encoder.name)
@@ -96,7 +100,9 @@ class MatchEngine:
             self._collections[Side(side)].remove(ids)
 
     # ----- reads ----------------------------------------------------------------------------------
-    def suggest(self, posting: Posting, k: int = 10, filters: PostingFilter | None = None) -> list[Suggestion]:
+    def suggest(
+        self, posting: Posting, k: int = 10, filters: PostingFilter | None = None
+    ) -> list[Suggestion]:
         """Best counterparts of a posting on the other side (the posting need not be indexed)."""
         text = self.text_of(posting)
         query = self.encoder.encode_queries([text])
@@ -130,21 +136,27 @@ class MatchEngine:
     ) -> list[Suggestion]:
         with self._lock:
             coll = self._collections[side]
-            allowed = None if filters is None else filters.allowed_ids(coll.postings.values())
+            allowed = coll.allowed_ids(filters)
             if k <= 0 or len(coll) == 0 or (allowed is not None and not allowed):
                 return []
             tokens = coll.lexical.tokenize(text)
             fused = self._fuse(coll, tokens, query, max(k, self.config.candidate_depth), allowed)[:k]
             self._fill_missing(coll, fused, tokens, query)
-            return [self._suggestion(coll, hit, rank, text, query_posting, explain) for rank, hit in
-                    enumerate(fused, start=1)]
+            return [
+                self._suggestion(coll, hit, rank, text, query_posting, explain)
+                for rank, hit in enumerate(fused, start=1)
+            ]
 
     def _fuse(
         self, coll: Collection, tokens: list[str], query: FloatMatrix, depth: int, allowed: set[int] | None
     ) -> list[FusedHit]:
         cfg = self.config
         dense = coll.index.search(query, depth, allowed)[0].pairs() if cfg.dense_weight > 0 else []
-        lexical = [(h.id, h.score) for h in coll.lexical.search(tokens, depth, allowed)] if cfg.lexical_weight else []
+        lexical = (
+            [(h.id, h.score) for h in coll.lexical.search(tokens, depth, allowed)]
+            if cfg.lexical_weight
+            else []
+        )
         weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
         if cfg.fusion == "rrf":
             return reciprocal_rank_fusion({"dense": dense, "lexical": lexical}, k=cfg.rrf_k, weights=weights)
@@ -159,7 +171,9 @@ class MatchEngine:
             {"dense": dense_full, "lexical": lexical_full}, weights, normalization=cfg.normalization
         )
 
-    def _fill_missing(self, coll: Collection, hits: list[FusedHit], tokens: list[str], query: FloatMatrix) -> None:
+    def _fill_missing(
+        self, coll: Collection, hits: list[FusedHit], tokens: list[str], query: FloatMatrix
+    ) -> None:
         """Give every returned hit its exact dense and lexical scores, even if it came from one list."""
         no_dense = [h.id for h in hits if "dense" not in h.components]
         for doc_id, score in coll.dense_scores(query, no_dense).items():
@@ -170,14 +184,27 @@ class MatchEngine:
                 hit.components.setdefault("lexical", all_lexical.get(hit.id, 0.0))
 
     def _suggestion(
-        self, coll: Collection, hit: FusedHit, rank: int, text: str, query_posting: Posting | None, explain: bool
+        self,
+        coll: Collection,
+        hit: FusedHit,
+        rank: int,
+        text: str,
+        query_posting: Posting | None,
+        explain: bool,
     ) -> Suggestion:
         components = {**hit.components, "fused": hit.score}
         candidate = coll.postings[hit.id]
         if query_posting is not None:
             components.update(_attribute_components(query_posting, candidate))
         explanation = (
-            build_explanation(text, coll.texts[hit.id], coll.lexical.idf, components, query=query_posting, candidate=candidate)
+            build_explanation(
+                text,
+                coll.texts[hit.id],
+                coll.lexical.idf,
+                components,
+                query=query_posting,
+                candidate=candidate,
+            )
             if explain
             else Explanation(components=components)
         )
@@ -187,7 +214,11 @@ class MatchEngine:
         """Existing postings on the same side that the given one nearly repeats (itself excluded)."""
         cfg = self.config.dedup
         text = self.text_of(posting)
-        query = self.encoder.encode_documents([text]) if vector is None else check_vectors(vector, self.encoder.dim)
+        query = (
+            self.encoder.encode_documents([text])
+            if vector is None
+            else check_vectors(vector, self.encoder.dim)
+        )
         with self._lock:
             coll = self._collections[posting.side]
             hits = coll.index.search(query, cfg.candidates + 1)[0].pairs()
@@ -228,5 +259,7 @@ def _attribute_components(query: Posting, candidate: Posting) -> dict[str, float
     if query.field_code and candidate.field_code:
         out["field_match"] = float(query.field_code[:2] == candidate.field_code[:2])
     if query.region_code and candidate.region_code:
-        out["region_match"] = float(region_prefix(query.region_code)[:2] == region_prefix(candidate.region_code)[:2])
+        out["region_match"] = float(
+            region_prefix(query.region_code)[:2] == region_prefix(candidate.region_code)[:2]
+        )
     return out

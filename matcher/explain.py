@@ -16,7 +16,7 @@ from typing import Any
 from matcher.postings import Posting, Side
 from matcher.tokenize import cjk_bigram_tokens, is_cjk, normalize, split_sentences
 
-__all__ = ["Explanation", "build_explanation", "flag_names", "shared_terms", "why_not_flags", "best_sentence"]
+__all__ = ["Explanation", "best_sentence", "build_explanation", "flag_names", "shared_terms", "why_not_flags"]
 
 Idf = Callable[[str], float]
 _CJK_MIN = 2
@@ -107,12 +107,12 @@ def why_not_flags(query: Posting, candidate: Posting) -> tuple[str, ...]:
         return ()
     need, achievement = (query, candidate) if query.side is Side.NEED else (candidate, query)
     flags: list[str] = []
-    if need.budget_max is not None and achievement.asking_price is not None:
-        if achievement.asking_price > need.budget_max:
-            flags.append("over_budget")
-    if need.maturity is not None and achievement.maturity is not None:
-        if achievement.maturity < need.maturity:
-            flags.append("less_mature_than_asked")
+    budget, price = need.budget_max, achievement.asking_price
+    if budget is not None and price is not None and price > budget:
+        flags.append("over_budget")
+    asked, offered = need.maturity, achievement.maturity
+    if asked is not None and offered is not None and offered < asked:
+        flags.append("less_mature_than_asked")
     if need.region_code and achievement.region_code and need.region_code[:2] != achievement.region_code[:2]:
         flags.append("other_region")
     if need.modes and achievement.modes and not need.modes & achievement.modes:

@@ -63,7 +63,11 @@ class PostingFilter:
 
     def _money_ok(self, posting: Posting) -> bool:
         if posting.side is Side.ACHIEVEMENT:
-            return self.max_price is None or posting.asking_price is None or posting.asking_price <= self.max_price
+            return (
+                self.max_price is None
+                or posting.asking_price is None
+                or posting.asking_price <= self.max_price
+            )
         return self.min_budget is None or posting.budget_max is None or posting.budget_max >= self.min_budget
 
     def _maturity_ok(self, posting: Posting) -> bool:

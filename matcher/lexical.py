@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -94,8 +95,12 @@ class BM25Index:
             raise ValueError("document ids must be non-negative")
         self.remove([doc_id])
         counts = Counter(tokens)
-        term_ids = np.fromiter((self._term_id(t) for t in counts), dtype=np.int32, count=len(counts))
-        tfs = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vocab = self._vocab
+        ids = [vocab.get(t) for t in counts]
+        term_ids = np.array(
+            [self._term_id(t) if i is None else i for i, t in zip(ids, counts, strict=True)], dtype=np.int32
+        )
+        tfs = np.array(list(counts.values()), dtype=np.float64)
         slot = len(self._slot_ids)
         self._slot_ids.append(doc_id)
         self._slot_terms.append((term_ids, tfs))
@@ -244,7 +249,10 @@ class BM25Index:
         self._dead_in_main = 0
 
 
-def _ensure_size(array: npt.NDArray[np.generic], size: int) -> npt.NDArray[np.generic]:
+_Scalar = TypeVar("_Scalar", bound=np.generic)
+
+
+def _ensure_size(array: npt.NDArray[_Scalar], size: int) -> npt.NDArray[_Scalar]:
     """Grow a 1-d array geometrically (zero-filled) so it holds at least ``size`` items."""
     if array.shape[0] >= size:
         return array

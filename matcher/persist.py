@@ -118,11 +118,7 @@ def load_engine(engine: MatchEngine, directory: Path) -> None:
         )
         coll = engine.collection(side)
         coll.index = index
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            posting = posting_from_dict(record["posting"])
-            coll.lexical.upsert(posting.id, record["text"])
-            coll.postings[posting.id] = posting
-            coll.texts[posting.id] = record["text"]
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        coll.add_indexed([posting_from_dict(r["posting"]) for r in records], [r["text"] for r in records])
         if set(coll.postings) != set(index.ids().tolist()):
             raise IndexCorruptError(f"{side}: vector index and postings file hold different ids")

@@ -21,8 +21,7 @@ _CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 _SENTENCE_RE = re.compile(rf"(?<=[。！？；\n])|(?<=[.!?;])(?=\s|[{_CJK}])")
 
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(
-    """a an and are as at be been but by can for from had has have in into is it its of on or our
-    such that the their then there these this those to was were which with we will not no than""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "for", "from", "had", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our", "such", "that", "the", "their", "then", "there", "these", "this", "those", "to", "was", "were", "which", "with", "we", "will", "not", "no", "than"]
 )
 
 
@@ -41,11 +40,12 @@ def cjk_bigram_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for match in _TOKEN_RE.finditer(normalize(text)):
         run = match.group()
-        if is_cjk(run):
+        if "a" <= run[0] <= "z" or "0" <= run[0] <= "9":
+            if run not in ENGLISH_STOPWORDS:
+                tokens.append(run)
+        else:
             tokens.extend(run)
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-        elif run not in ENGLISH_STOPWORDS:
-            tokens.append(run)
+            tokens.extend(map(str.__add__, run[:-1], run[1:]))
     return tokens
 
 

@@ -2,12 +2,18 @@
 targets and subsidy rules.
 
 Progress of a target = its metric measured over ``[period_start, min(today, period_end)]`` within its
-scope: ``center`` = every deal on the platform; ``province`` / ``city`` / ``county`` = contracts whose
-region lies in the target's region (counties and parks roll up via the region tree); ``org`` =
-contracts the organisation is a party to (buyer or seller). Flow metrics (turnover, contracts,
-achievements transferred) start the period at zero; stock metrics (brokers, member units, TT
-institutions) count everything existing at the date. The projection extends the run rate of the
-elapsed part of the period to its end: ``start + (actual - start) × total_days / elapsed_days``.
+scope: ``center`` = everything on the platform; ``province`` / ``city`` / ``county`` = contracts (or
+organisations, introductions) whose region lies in the target's region (counties and parks roll up via
+the region tree); ``org`` = contracts the organisation is a party to (buyer or seller).
+* flows start the period at zero: turnover, technology-transaction and registered amounts, contracts,
+  achievements transferred (distinct achievements with a non-cancelled contract signed in the period)
+  and achievements matched (distinct achievements whose match a broker accepted in the period);
+* stocks count everything existing at the date: active brokers, member units, TT institutions
+  (tt_agency organisations), sub-centres (sub_center organisations);
+* "introduced" institutions are not recorded in the ledger: such targets report ``measured: False``,
+  no percent and never on track.
+The projection extends the run rate of the elapsed part of the period to its end:
+``start + (actual - start) × total_days / elapsed_days``.
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ from sqlmodel import Session, col, select
 from data.db import session_scope
 from data.reference import is_known_region, load_policy_rules, load_targets
 from models import (
+    Achievement,
     Broker,
     Match,
+    MatchStatus,
+    Need,
     Organization,
     OrgKind,
     PolicyBase,
@@ -45,8 +54,15 @@ from services.stats import ZERO, Deal, load_deals, region_label, within
 __all__ = ["create_target", "load_reference_targets_and_rules", "target_progress"]
 
 _CENT = Decimal("0.01")
-_STOCKS = frozenset({TargetMetric.BROKERS, TargetMetric.MEMBER_UNITS, TargetMetric.TT_INSTITUTIONS})
+_STOCKS = frozenset(
+    {TargetMetric.BROKERS, TargetMetric.MEMBER_UNITS, TargetMetric.TT_INSTITUTIONS, TargetMetric.SUB_CENTERS}
+)
+UNMEASURED = frozenset({TargetMetric.TT_INSTITUTIONS_INTRODUCED, TargetMetric.RD_INSTITUTIONS_INTRODUCED})
+"""Goals the ledger holds no data for (whether an institution was 引进 from outside is not recorded)."""
 _REGION_SCOPES = frozenset({"province", "city", "county"})
+_ACCEPTED = frozenset(
+    {MatchStatus.ACCEPTED, MatchStatus.NEGOTIATING, MatchStatus.CONTRACTED, MatchStatus.FAILED}
+)
 
 
 @dataclass(frozen=True)
@@ -59,73 +75,108 @@ class _Unit:
 
 
 @dataclass(frozen=True)
+class _Introduction:
+    """A match a broker accepted (对接): the achievement, when, where and between whom."""
+
+    achievement_id: int
+    on: date
+    region_code: str
+    org_ids: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class _Facts:
     deals: list[Deal]
     achievement_of_match: dict[int, int]
-    brokers: list[_Unit]
-    members: list[_Unit]
-    tt_institutions: list[_Unit]
+    stocks: dict[TargetMetric, list[_Unit]]
+    introductions: list[_Introduction]
+
+
+def _introductions(session: Session) -> list[_Introduction]:
+    rows = session.exec(
+        select(Match, Need.region_code, Need.org_id, Achievement.org_id)
+        .join(Need, col(Need.id) == Match.need_id)
+        .join(Achievement, col(Achievement.id) == Match.achievement_id)
+        .where(col(Match.status).in_(_ACCEPTED))
+    ).all()
+    return [
+        _Introduction(m.achievement_id, (m.decided_at or m.updated_at).date(), region, (need_org, ach_org))
+        for m, region, need_org, ach_org in rows
+    ]
 
 
 def _facts(session: Session) -> _Facts:
     orgs = session.exec(select(Organization)).all()
     org_region = {o.id: o.region_code for o in orgs}
     brokers = session.exec(select(Broker).where(col(Broker.active).is_(True))).all()
+
+    def units(keep: Callable[[Organization], bool]) -> list[_Unit]:
+        return [_Unit(o.id or 0, o.region_code, o.created_at.date()) for o in orgs if keep(o)]
+
     return _Facts(
         deals=load_deals(session),
         achievement_of_match={
             m: a for m, a in session.exec(select(Match.id, Match.achievement_id)).all() if m is not None
         },
-        brokers=[_Unit(b.org_id, org_region.get(b.org_id, ""), b.created_at.date()) for b in brokers],
-        members=[_Unit(o.id or 0, o.region_code, o.created_at.date()) for o in orgs if o.is_member],
-        tt_institutions=[
-            _Unit(o.id or 0, o.region_code, o.created_at.date()) for o in orgs if o.kind == OrgKind.TT_AGENCY
-        ],
+        stocks={
+            TargetMetric.BROKERS: [
+                _Unit(b.org_id, org_region.get(b.org_id, ""), b.created_at.date()) for b in brokers
+            ],
+            TargetMetric.MEMBER_UNITS: units(lambda o: o.is_member),
+            TargetMetric.TT_INSTITUTIONS: units(lambda o: o.kind == OrgKind.TT_AGENCY),
+            TargetMetric.SUB_CENTERS: units(lambda o: o.kind == OrgKind.SUB_CENTER),
+        },
+        introductions=_introductions(session),
     )
 
 
-def _deal_in_scope(target: Target) -> Callable[[Deal], bool]:
+def _in_scope(target: Target, region_code: str, org_ids: tuple[int, ...]) -> bool:
+    """Whether something at ``region_code`` involving ``org_ids`` falls in the target's scope."""
     if target.scope == "org":
-        return lambda d: target.org_id in (d.buyer_org_id, d.seller_org_id)
+        return target.org_id in org_ids
     if target.scope in _REGION_SCOPES and target.region_code:
-        region = target.region_code
-        return lambda d: within(d.region_code, region)
-    return lambda d: True
-
-
-def _unit_in_scope(target: Target, unit: _Unit) -> bool:
-    if target.scope == "org":
-        return unit.org_id == target.org_id
-    if target.scope in _REGION_SCOPES and target.region_code:
-        return within(unit.region_code, target.region_code)
+        return within(region_code, target.region_code)
     return True
+
+
+def _measure_deals(facts: _Facts, target: Target, start: date, end: date) -> Decimal:
+    def scoped(d: Deal) -> bool:
+        return _in_scope(target, d.region_code, (d.buyer_org_id, d.seller_org_id))
+
+    if target.metric == TargetMetric.REGISTERED_TURNOVER:
+        registered = (
+            d for d in facts.deals if d.registered_on and start <= d.registered_on <= end and scoped(d)
+        )
+        return sum((d.registered_amount for d in registered), ZERO)
+    deals = [d for d in facts.deals if start <= d.signed_on <= end and scoped(d)]
+    if target.metric == TargetMetric.CONTRACT_TURNOVER:
+        return sum((d.contract_amount for d in deals), ZERO)
+    if target.metric == TargetMetric.TECHNOLOGY_TRANSACTION_AMOUNT:
+        return sum((d.tech_transaction_amount for d in deals), ZERO)
+    if target.metric == TargetMetric.CONTRACTS:
+        return Decimal(len(deals))
+    achievements = {facts.achievement_of_match.get(d.match_id) for d in deals if d.match_id is not None}
+    return Decimal(len(achievements - {None}))
 
 
 def measure(facts: _Facts, target: Target, start: date, end: date) -> Decimal:
     """The target's metric over ``[start, end]`` (stocks: the level at ``end``)."""
     metric = target.metric
+    if metric in UNMEASURED:
+        return ZERO
     if metric in _STOCKS:
-        units = {
-            TargetMetric.BROKERS: facts.brokers,
-            TargetMetric.MEMBER_UNITS: facts.members,
-            TargetMetric.TT_INSTITUTIONS: facts.tt_institutions,
-        }[metric]
-        return Decimal(sum(1 for u in units if u.created_on <= end and _unit_in_scope(target, u)))
-    in_scope = _deal_in_scope(target)
-    if metric == TargetMetric.REGISTERED_TURNOVER:
-        registered = (
-            d for d in facts.deals if d.registered_on is not None and start <= d.registered_on <= end and in_scope(d)
+        stock = facts.stocks[metric]
+        return Decimal(
+            sum(1 for u in stock if u.created_on <= end and _in_scope(target, u.region_code, (u.org_id,)))
         )
-        return sum((d.registered_amount for d in registered), ZERO)
-    deals = [d for d in facts.deals if start <= d.signed_on <= end and in_scope(d)]
-    if metric == TargetMetric.CONTRACT_TURNOVER:
-        return sum((d.contract_amount for d in deals), ZERO)
-    if metric == TargetMetric.TECHNOLOGY_TRANSACTION_AMOUNT:
-        return sum((d.tech_transaction_amount for d in deals), ZERO)
-    if metric == TargetMetric.CONTRACTS:
-        return Decimal(len(deals))
-    achievements = {facts.achievement_of_match.get(d.match_id) for d in deals if d.match_id is not None}
-    return Decimal(len(achievements - {None}))
+    if metric == TargetMetric.ACHIEVEMENTS_MATCHED:
+        matched = {
+            i.achievement_id
+            for i in facts.introductions
+            if start <= i.on <= end and _in_scope(target, i.region_code, i.org_ids)
+        }
+        return Decimal(len(matched))
+    return _measure_deals(facts, target, start, end)
 
 
 def _progress(facts: _Facts, target: Target, today: date) -> dict[str, Any]:
@@ -137,6 +188,7 @@ def _progress(facts: _Facts, target: Target, today: date) -> dict[str, Any]:
     actual = measure(facts, target, target.period_start, as_of) if elapsed else start_level
     projection = start_level + (actual - start_level) * total_days / elapsed if elapsed else start_level
     value = Decimal(target.value)
+    measured = target.metric not in UNMEASURED
     is_money = target.metric in MONEY_METRICS
     return {
         "code": target.code,
@@ -150,13 +202,16 @@ def _progress(facts: _Facts, target: Target, today: date) -> dict[str, Any]:
         "period_start": target.period_start,
         "period_end": target.period_end,
         "as_of": as_of,
-        "state": "upcoming" if today < target.period_start else ("ended" if today > target.period_end else "running"),
+        "state": "upcoming"
+        if today < target.period_start
+        else ("ended" if today > target.period_end else "running"),
         "value": value if is_money else int(value),
         "baseline": target.baseline,
         "actual": actual.quantize(_CENT) if is_money else int(actual),
-        "percent": (actual * 100 / value).quantize(_CENT) if value else None,
+        "percent": (actual * 100 / value).quantize(_CENT) if value and measured else None,
         "projection": projection.quantize(_CENT),
-        "on_track": projection >= value,
+        "on_track": measured and projection >= value,
+        "measured": measured,
         "source": target.source,
     }
 
@@ -228,18 +283,20 @@ def _reference_target_values() -> tuple[list[dict[str, Any]], list[str]]:
         if t.value is None or t.metric not in metrics:
             skipped.append(t.code)
             continue
-        rows.append({
-            "code": t.code,
-            "name": t.label_zh,
-            "scope": t.scope,
-            "region_code": t.region,
-            "metric": TargetMetric(t.metric),
-            "period_start": t.period_start,
-            "period_end": t.period_end,
-            "value": Decimal(t.value).quantize(_CENT),
-            "baseline": t.baseline_value,
-            "source": ", ".join(t.source)[:200],
-        })
+        rows.append(
+            {
+                "code": t.code,
+                "name": t.label_zh,
+                "scope": t.scope,
+                "region_code": t.region,
+                "metric": TargetMetric(t.metric),
+                "period_start": t.period_start,
+                "period_end": t.period_end,
+                "value": Decimal(t.value).quantize(_CENT),
+                "baseline": t.baseline_value,
+                "source": ", ".join(t.source)[:200],
+            }
+        )
     return rows, skipped
 
 
@@ -264,7 +321,7 @@ def load_reference_targets_and_rules(db: Engine) -> dict[str, Any]:
     """Seed targets.json and policy_rules.json (idempotent upsert by code).
 
     Targets the schema cannot hold are skipped and listed: relative goals without a value (翻一番,
-    above the provincial average) and metrics outside `TargetMetric`.
+    above the provincial average) and any metric outside `TargetMetric`.
     """
     counts: dict[str, int] = {}
     with session_scope(db) as session:

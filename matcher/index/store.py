@@ -22,7 +22,15 @@ from matcher._version import __version__
 from matcher.index.base import IndexCorruptError, ManifestMismatchError, VectorIndex
 from matcher.index.registry import load_backend
 
-__all__ = ["MANIFEST_FILE", "IndexManifest", "file_sha256", "load_index", "read_manifest", "save_index", "swap_directory"]
+__all__ = [
+    "MANIFEST_FILE",
+    "IndexManifest",
+    "file_sha256",
+    "load_index",
+    "read_manifest",
+    "save_index",
+    "swap_directory",
+]
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -142,5 +150,7 @@ def load_index(directory: Path, *, encoder: str, dim: int, backend: str | None =
             raise IndexCorruptError(f"{path} is missing or does not match its checksum")
     index = load_backend(manifest.backend, directory, manifest.dim)
     if len(index) != manifest.count:
-        raise IndexCorruptError(f"index in {directory} holds {len(index)} vectors, manifest says {manifest.count}")
+        raise IndexCorruptError(
+            f"index in {directory} holds {len(index)} vectors, manifest says {manifest.count}"
+        )
     return index

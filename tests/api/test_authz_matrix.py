@@ -1,0 +1,369 @@
+"""Authorisation matrix: every API endpoint × every kind of caller gets exactly the intended status.
+
+The table is keyed by (method, path template) and checked against `app.routes`: an endpoint without a
+row (or a row without an endpoint) fails `test_every_endpoint_has_a_row`. Each cell builds its own
+fresh objects (a new need to withdraw, a new contract to register…) so that one caller's success
+cannot turn into another caller's 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.deps import API_PREFIX
+from models import MatchStatus
+from services.config import Settings
+from tests.api.conftest import PASSWORD, ROLES, World, make_uscc
+from tests.api.factory import Factory, serial
+
+P = API_PREFIX
+
+
+@dataclass
+class Req:
+    path_args: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    params: dict[str, Any] | None = None
+    data: dict[str, str] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Build = Callable[[Factory, str], Req]
+
+
+@dataclass
+class Row:
+    expect: dict[str, int]
+    build: Build = lambda f, role: Req()
+
+
+def allow(ok: int, *roles: str, denied: int = 403) -> dict[str, int]:
+    """`ok` for the listed roles, `denied` for the other signed-in callers, 401 for anonymous."""
+    return {r: 401 if r == "anonymous" else (ok if r in roles else denied) for r in ROLES}
+
+
+def signed_in(ok: int = 200) -> dict[str, int]:
+    return allow(ok, *[r for r in ROLES if r != "anonymous"])
+
+
+def everyone(ok: int = 200) -> dict[str, int]:
+    return dict.fromkeys(ROLES, ok)
+
+
+def as_admin_for(org_key: str) -> Callable[[Factory, str], dict[str, Any] | None]:
+    """Admins act for an organisation by naming it; everyone else acts for their own."""
+    return lambda f, role: {"org_id": f.w.org[org_key]} if role == "admin" else None
+
+
+ADMIN = ("admin",)
+ENT_OWNER = ("enterprise", "admin")
+INST_OWNER = ("institution", "admin")
+MATCH_PARTIES = ("enterprise", "institution", "broker", "admin")
+CONTRACT_PARTIES = ("enterprise", "institution", "broker", "admin")
+STATS = ("registrar", "admin")
+
+
+def _need_body(f: Factory, role: str) -> Req:
+    body = {
+        "title": f"寻求锂电池低温电解液 {serial()}",
+        "description": "冬季储能电池容量衰减明显。",
+        "field_code": "F06",
+    }
+    return Req(json=body, params=as_admin_for("ent_a")(f, role))
+
+
+def _achievement_body(f: Factory, role: str) -> Req:
+    body = {
+        "title": f"宽温域锂电池电解液 {serial()}",
+        "abstract": "零下三十度保持八成容量。",
+        "field_code": "F06",
+    }
+    return Req(json=body, params=as_admin_for("uni")(f, role))
+
+
+def _import(kind: str, org: str) -> Build:
+    def build(f: Factory, role: str) -> Req:
+        text = "description" if kind == "need" else "abstract"
+        line = f'{{"title": "批量导入 {serial()}", "{text}": "内容", "field_code": "F02", "external_id": "x{serial()}"}}\n'
+        return Req(
+            content=line.encode(),
+            headers={"Content-Type": "application/x-ndjson"},
+            params=as_admin_for(org)(f, role),
+        )
+
+    return build
+
+
+def _contract_body(f: Factory, role: str) -> Req:
+    return Req(
+        json={
+            "contract_number": f"HT-M{serial():06d}",
+            "contract_type": "技术转让",
+            "title": "滚刀材料技术转让",
+            "buyer_org_id": f.w.org["ent_a"],
+            "seller_org_id": f.w.org["uni"],
+            "field_code": "F02",
+            "contract_amount": "1000.00",
+            "tech_transaction_amount": "1000.00",
+            "signed_on": "2026-03-01",
+        }
+    )
+
+
+def _registration(f: Factory, role: str) -> Req:
+    body: dict[str, Any] = {"registered_amount": "1000.00", "registered_on": "2026-03-05"}
+    if role == "admin":
+        body["registrar_org_id"] = f.w.org["registry"]
+    return Req(path_args={"contract_id": f.contract()}, json=body)
+
+
+def _job(f: Factory, role: str) -> Req:
+    return Req(path_args={"job_id": f.client.app.state.jobs.create(f"test-{serial()}").id})  # type: ignore[attr-defined]
+
+
+def _target_body(f: Factory, role: str) -> Req:
+    return Req(
+        json={
+            "code": f"T{serial()}",
+            "name": "测试目标",
+            "scope": "center",
+            "metric": "contract_turnover",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "value": "1000000.00",
+        }
+    )
+
+
+def _rule_body(f: Factory, role: str) -> Req:
+    return Req(
+        json={
+            "code": f"R{serial()}",
+            "name": "揭榜挂帅项目补助",
+            "rate": "0.3",
+            "base": "actual_payments",
+            "cap": "5000000.00",
+            "per": "project",
+            "period": "project",
+        }
+    )
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    ("GET", f"{P}/health"): Row(everyone()),
+    ("POST", f"{P}/auth/token"): Row(
+        everyone(), lambda f, r: Req(data={"username": "admin", "password": PASSWORD})
+    ),
+    ("GET", f"{P}/auth/me"): Row(signed_in()),
+    # organisations, users, API keys
+    ("POST", f"{P}/organizations"): Row(
+        allow(201, *ADMIN),
+        lambda f, r: Req(
+            json={
+                "name": f"新企业{serial()}",
+                "kind": "enterprise",
+                "uscc": make_uscc(1000 + serial()),
+                "region_code": "410100",
+            }
+        ),
+    ),
+    ("GET", f"{P}/organizations"): Row(signed_in()),
+    ("GET", f"{P}/organizations/{{org_id}}"): Row(
+        signed_in(), lambda f, r: Req({"org_id": f.w.org["ent_a"]})
+    ),
+    ("POST", f"{P}/organizations/{{org_id}}/api-keys"): Row(
+        allow(201, *ENT_OWNER), lambda f, r: Req({"org_id": f.w.org["ent_a"]}, json={"name": "erp"})
+    ),
+    ("GET", f"{P}/organizations/{{org_id}}/api-keys"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"org_id": f.w.org["ent_a"]})
+    ),
+    ("DELETE", f"{P}/organizations/{{org_id}}/api-keys/{{key_id}}"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"org_id": f.w.org["ent_a"], "key_id": f.api_key()[0]})
+    ),
+    ("POST", f"{P}/users"): Row(
+        allow(201, *ADMIN),
+        lambda f, r: Req(
+            json={
+                "username": f"user{serial()}",
+                "display_name": "新用户",
+                "role": "enterprise",
+                "org_id": f.w.org["ent_a"],
+                "password": "long enough password",
+            }
+        ),
+    ),
+    ("GET", f"{P}/users"): Row(allow(200, *ADMIN)),
+    ("POST", f"{P}/brokers"): Row(
+        allow(201, *ADMIN), lambda f, r: Req(json={"user_id": f.broker_user(), "field_codes": ["F02"]})
+    ),
+    ("GET", f"{P}/brokers"): Row(allow(200, *ADMIN)),
+    # needs
+    ("POST", f"{P}/needs"): Row(allow(201, "enterprise", "other_enterprise", "admin"), _need_body),
+    ("GET", f"{P}/needs"): Row(signed_in()),
+    ("POST", f"{P}/needs/import"): Row(
+        allow(200, "enterprise", "other_enterprise", "admin"), _import("need", "ent_a")
+    ),
+    ("GET", f"{P}/needs/{{need_id}}"): Row(signed_in(), lambda f, r: Req({"need_id": f.need()})),
+    ("PATCH", f"{P}/needs/{{need_id}}"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"need_id": f.need()}, json={"title": "新标题"})
+    ),
+    ("POST", f"{P}/needs/{{need_id}}/withdraw"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"need_id": f.need()})
+    ),
+    ("POST", f"{P}/needs/{{need_id}}/status"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"need_id": f.need()}, json={"status": "closed"})
+    ),
+    ("GET", f"{P}/needs/{{need_id}}/suggestions"): Row(
+        allow(200, "enterprise", "broker", "admin"), lambda f, r: Req({"need_id": f.need()})
+    ),
+    # achievements
+    ("POST", f"{P}/achievements"): Row(allow(201, *INST_OWNER), _achievement_body),
+    ("GET", f"{P}/achievements"): Row(signed_in()),
+    ("POST", f"{P}/achievements/import"): Row(allow(200, *INST_OWNER), _import("achievement", "uni")),
+    ("GET", f"{P}/achievements/{{achievement_id}}"): Row(
+        signed_in(), lambda f, r: Req({"achievement_id": f.achievement()})
+    ),
+    ("PATCH", f"{P}/achievements/{{achievement_id}}"): Row(
+        allow(200, *INST_OWNER), lambda f, r: Req({"achievement_id": f.achievement()}, json={"trl": 5})
+    ),
+    ("POST", f"{P}/achievements/{{achievement_id}}/withdraw"): Row(
+        allow(200, *INST_OWNER), lambda f, r: Req({"achievement_id": f.achievement()})
+    ),
+    ("POST", f"{P}/achievements/{{achievement_id}}/status"): Row(
+        allow(200, *INST_OWNER),
+        lambda f, r: Req({"achievement_id": f.achievement()}, json={"status": "closed"}),
+    ),
+    ("GET", f"{P}/achievements/{{achievement_id}}/suggestions"): Row(
+        allow(200, "institution", "broker", "admin"), lambda f, r: Req({"achievement_id": f.achievement()})
+    ),
+    # broker review and negotiation
+    ("GET", f"{P}/matches"): Row(allow(200, "broker", "admin")),
+    ("GET", f"{P}/matches/{{match_id}}"): Row(
+        allow(200, *MATCH_PARTIES), lambda f, r: Req({"match_id": f.match()})
+    ),
+    ("POST", f"{P}/matches/{{match_id}}/decision"): Row(
+        allow(200, "broker", "admin"), lambda f, r: Req({"match_id": f.match()}, json={"accept": True})
+    ),
+    ("POST", f"{P}/matches/{{match_id}}/reassign"): Row(
+        allow(200, *ADMIN), lambda f, r: Req({"match_id": f.match()}, json={"broker_id": f.w.broker_id})
+    ),
+    ("GET", f"{P}/matches/{{match_id}}/messages"): Row(
+        allow(200, *MATCH_PARTIES), lambda f, r: Req({"match_id": f.match(MatchStatus.ACCEPTED)})
+    ),
+    ("POST", f"{P}/matches/{{match_id}}/messages"): Row(
+        allow(201, *MATCH_PARTIES),
+        lambda f, r: Req({"match_id": f.match(MatchStatus.ACCEPTED)}, json={"body": "您好"}),
+    ),
+    ("POST", f"{P}/matches/{{match_id}}/stage"): Row(
+        allow(200, *MATCH_PARTIES),
+        lambda f, r: Req({"match_id": f.match(MatchStatus.NEGOTIATING)}, json={"stage": "failed"}),
+    ),
+    ("POST", f"{P}/matching/run"): Row(
+        allow(200, "broker", "admin"), lambda f, r: Req(json={"need_ids": [f.need()], "k": 3})
+    ),
+    ("POST", f"{P}/matching/assign"): Row(allow(200, *ADMIN)),
+    # contracts
+    ("POST", f"{P}/contracts"): Row(allow(201, *CONTRACT_PARTIES), _contract_body),
+    ("GET", f"{P}/contracts"): Row(signed_in()),
+    ("GET", f"{P}/contracts/recent"): Row(signed_in()),
+    ("GET", f"{P}/contracts/{{contract_id}}"): Row(
+        allow(200, *CONTRACT_PARTIES, "registrar"), lambda f, r: Req({"contract_id": f.contract()})
+    ),
+    ("POST", f"{P}/contracts/{{contract_id}}/payments"): Row(
+        allow(201, *CONTRACT_PARTIES),
+        lambda f, r: Req(
+            {"contract_id": f.contract()}, json={"amount": "10.00", "paid_on": str(date(2026, 3, 2))}
+        ),
+    ),
+    ("POST", f"{P}/contracts/{{contract_id}}/registration"): Row(
+        allow(200, "registrar", "admin"), _registration
+    ),
+    ("POST", f"{P}/contracts/{{contract_id}}/cancel"): Row(
+        allow(200, "broker", "admin"),
+        lambda f, r: Req({"contract_id": f.contract()}, json={"reason": "双方协商解除"}),
+    ),
+    # statistics and targets
+    ("GET", f"{P}/stats/turnover"): Row(allow(200, *STATS), lambda f, r: Req(params={"group_by": "field"})),
+    ("GET", f"{P}/stats/funnel"): Row(allow(200, *STATS)),
+    ("GET", f"{P}/stats/totals"): Row(signed_in()),
+    ("GET", f"{P}/targets"): Row(allow(200, *STATS)),
+    ("POST", f"{P}/targets"): Row(allow(201, *ADMIN), _target_body),
+    ("GET", f"{P}/subsidies"): Row(allow(200, *ADMIN), lambda f, r: Req(params={"year": 2026})),
+    ("POST", f"{P}/policy-rules"): Row(allow(201, *ADMIN), _rule_body),
+    ("GET", f"{P}/exports/{{table}}"): Row(
+        allow(200, *STATS),
+        lambda f, r: Req({"table": "turnover"}, params={"format": "xlsx", "group_by": "city"}),
+    ),
+    ("GET", f"{P}/exports/annual-report"): Row(allow(200, *ADMIN), lambda f, r: Req(params={"year": 2026})),
+    # reference data and administration
+    ("GET", f"{P}/reference/fields"): Row(everyone()),
+    ("GET", f"{P}/reference/regions"): Row(everyone()),
+    ("POST", f"{P}/admin/reindex"): Row(allow(202, *ADMIN)),
+    ("GET", f"{P}/admin/jobs/{{job_id}}"): Row(allow(200, *ADMIN), _job),
+}
+
+
+def api_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings())
+    routes = set()
+    for ctx in iter_route_contexts(app.routes):  # FastAPI includes routers lazily; this flattens them
+        if isinstance(ctx.original_route, APIRoute) and (ctx.path or "").startswith(API_PREFIX):
+            routes |= {(method, ctx.path or "") for method in ctx.methods or ()}
+    return routes
+
+
+def test_every_endpoint_has_a_row() -> None:
+    routes = api_routes()
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"endpoints without an authorisation row: {missing}"
+    assert not stale, f"rows for endpoints that do not exist: {stale}"
+
+
+def test_every_row_covers_every_role() -> None:
+    for key, row in MATRIX.items():
+        assert set(row.expect) == set(ROLES), key
+
+
+def _call(
+    client: TestClient, world: World, f: Factory, method: str, template: str, role: str, row: Row
+) -> int:
+    req = row.build(f, role)
+    path = template.format(**req.path_args)
+    headers = {**world.headers(role), **req.headers}
+    response = client.request(
+        method, path, json=req.json, params=req.params, data=req.data, content=req.content, headers=headers
+    )
+    if response.status_code >= 400:
+        body = response.json()
+        assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
+    return response.status_code
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1].removeprefix(P)}")
+def test_authorisation(key: tuple[str, str], client: TestClient, world: World) -> None:
+    method, template = key
+    row = MATRIX[key]
+    f = Factory(world)
+    f.client = client  # type: ignore[attr-defined]
+    got = {role: _call(client, world, f, method, template, role, row) for role in ROLES}
+    assert got == row.expect
+
+
+def _roles(expect: dict[str, int], status: Iterable[int]) -> set[str]:
+    return {r for r, s in expect.items() if s in status}
+
+
+def test_matrix_is_not_trivial() -> None:
+    """Guard against a table that allows everything: most endpoints refuse someone."""
+    refusing = [k for k, row in MATRIX.items() if _roles(row.expect, (403,))]
+    assert len(refusing) >= len(MATRIX) // 2
