@@ -68,7 +68,11 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     details: list[dict[str, Any]] = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in errors
     ]
     first: dict[str, Any] = details[0] if details else {"loc": [], "msg": "invalid request"}
@@ -95,15 +99,31 @@ def register_exception_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail))
 
+    _register_storage_handlers(app)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+def _register_storage_handlers(app: FastAPI) -> None:
+    """Input the schemas let through but storage refuses (a race on a unique key, a number too large
+    for the backend, text that is not valid Unicode) is the client's problem, not a 500."""
+
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         logger.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return error_response(409, "conflict", "the change conflicts with existing data (duplicate or in use)")
+        return error_response(
+            409, "conflict", "the change conflicts with existing data (duplicate or in use)"
+        )
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         logger.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return error_response(422, "invalid_value", "a value is out of range or of the wrong form for storage")
+        return error_response(
+            422, "invalid_value", "a value is out of range or of the wrong form for storage"
+        )
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
@@ -119,9 +139,4 @@ def register_exception_handlers(app: FastAPI) -> None:
         if isinstance(exc.orig, UnicodeError):
             return error_response(422, "invalid_text", "text contains characters that are not valid Unicode")
         logger.exception("database statement failed on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error; it has been logged")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal error; it has been logged")

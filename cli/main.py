@@ -24,8 +24,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(help="Database schema: upgrade to the latest migration, show the current one.", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo data: a deterministic Chinese corpus of organisations, needs and achievements.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema: upgrade to the latest migration, show the current one.", no_args_is_help=True
+)
+demo_app = typer.Typer(
+    help="Demo data: a deterministic Chinese corpus of organisations, needs and achievements.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 
@@ -51,7 +56,9 @@ def db_current() -> None:
 
 @demo_app.command("load")
 def demo_load(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when organisations already exist")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing when organisations already exist")
+    ] = False,
 ) -> None:
     """Load the demo organisations, users, brokers, needs, achievements, targets and policy rules."""
     from services.demo import load_demo
@@ -70,7 +77,9 @@ def reindex(
     engine = open_engine()
     index = IndexService.from_settings(settings())
     with progress_bar("indexing") as advance:
-        outcome = f"rebuilt {index.rebuild(engine, advance)} postings" if full else index.start(engine, advance)
+        outcome = (
+            f"rebuilt {index.rebuild(engine, advance)} postings" if full else index.start(engine, advance)
+        )
     index.save()
     counts = index.counts()
     typer.echo(f"index {outcome}: {counts.get('need', 0)} needs, {counts.get('achievement', 0)} achievements")
@@ -99,7 +108,9 @@ def _register_extensions() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("TECHMATCH_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("TECHMATCH_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
     _register_extensions()
     try:
         app()

@@ -69,8 +69,3 @@ class Collection:
         vectors = self.index.get_vectors(np.asarray(ids, dtype=np.int64))
         scores = vectors @ query.reshape(-1)
         return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
-
-    def lexical_scores(self, tokens: Sequence[str]) -> dict[int, float]:
-        """BM25 score of every document with a positive score."""
-        ids, scores = self.lexical.scores(tokens)
-        return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}

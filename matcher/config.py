@@ -30,10 +30,10 @@ class EngineConfig:
     """How the engine indexes, retrieves and fuses. Frozen: build a new one with ``replace``."""
 
     index_backend: str = "faiss-flat"
-    fusion: FusionMethod = "rrf"
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    normalization: Normalization = "minmax"
+    fusion: FusionMethod = "weighted"
+    dense_weight: float = 0.5
+    lexical_weight: float = 0.5
+    normalization: Normalization = "zscore"
     rrf_k: float = 60.0
     candidate_depth: int = 100
     tokenizer: str = "cjk-bigram"
@@ -51,7 +51,7 @@ class EngineConfig:
 
     @classmethod
     def for_encoder(cls, encoder_name: str, **overrides: Any) -> EngineConfig:
-        """The measured default configuration for an encoder (unknown encoders get equal-weight RRF)."""
+        """The measured default configuration for an encoder (unlisted encoders get the field defaults)."""
         tuned = ENCODER_FUSION_DEFAULTS.get(encoder_name, {})
         return replace(cls(), **{**tuned, **overrides})
 
@@ -73,10 +73,16 @@ class EngineConfig:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
 
 
-# Measured defaults per encoder (method and weights); see the module docstring.
+# Measured defaults per encoder (method and weights); see the module docstring. The EngineConfig field
+# defaults are those of DEFAULT_ENCODER; encoders not listed here get them too.
 ENCODER_FUSION_DEFAULTS: dict[str, dict[str, Any]] = {
-    "hashing": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
-    "e5-small": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
-    "e5-small-st": {"fusion": "rrf", "dense_weight": 1.0, "lexical_weight": 1.0},
+    "e5-small": {"fusion": "weighted", "normalization": "zscore", "dense_weight": 0.5, "lexical_weight": 0.5},
+    # the same model through sentence-transformers (matcher/encoders/e5_st.py): same weights, not re-tuned
+    "e5-small-st": {
+        "fusion": "weighted",
+        "normalization": "zscore",
+        "dense_weight": 0.5,
+        "lexical_weight": 0.5,
+    },
     "use-m3": {"fusion": "weighted", "normalization": "zscore", "dense_weight": 0.4, "lexical_weight": 0.6},
 }

@@ -18,10 +18,11 @@ from matcher.config import EngineConfig
 from matcher.dedup import DuplicateFlag, shingle_jaccard
 from matcher.encoders.base import Encoder, FloatMatrix
 from matcher.explain import Explanation, build_explanation
-from matcher.filters import PostingFilter, region_prefix
+from matcher.filters import PostingFilter, city_prefix, top_field
 from matcher.fusion import FusedHit, reciprocal_rank_fusion, weighted_score_fusion
 from matcher.index.base import check_vectors
 from matcher.index.registry import create_index
+from matcher.lexical import LexicalScores
 from matcher.postings import Posting, Side, posting_text
 
 __all__ = ["MatchEngine", "Suggestion"]
@@ -139,49 +140,49 @@ class MatchEngine:
             allowed = coll.allowed_ids(filters)
             if k <= 0 or len(coll) == 0 or (allowed is not None and not allowed):
                 return []
-            tokens = coll.lexical.tokenize(text)
-            fused = self._fuse(coll, tokens, query, max(k, self.config.candidate_depth), allowed)[:k]
-            self._fill_missing(coll, fused, tokens, query)
+            lexical = coll.lexical.score_all(text)
+            fused = self._fuse(coll, lexical, query, max(k, self.config.candidate_depth), allowed)[:k]
+            self._fill_missing(coll, fused, lexical, query)
             return [
                 self._suggestion(coll, hit, rank, text, query_posting, explain)
                 for rank, hit in enumerate(fused, start=1)
             ]
 
     def _fuse(
-        self, coll: Collection, tokens: list[str], query: FloatMatrix, depth: int, allowed: set[int] | None
+        self,
+        coll: Collection,
+        lexical: LexicalScores,
+        query: FloatMatrix,
+        depth: int,
+        allowed: set[int] | None,
     ) -> list[FusedHit]:
         cfg = self.config
         dense = coll.index.search(query, depth, allowed)[0].pairs() if cfg.dense_weight > 0 else []
-        lexical = (
-            [(h.id, h.score) for h in coll.lexical.search(tokens, depth, allowed)]
-            if cfg.lexical_weight
-            else []
-        )
+        lex = [(h.id, h.score) for h in lexical.top(depth, allowed)] if cfg.lexical_weight > 0 else []
         weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
         if cfg.fusion == "rrf":
-            return reciprocal_rank_fusion({"dense": dense, "lexical": lexical}, k=cfg.rrf_k, weights=weights)
-        dense_ids, lexical_ids = {i for i, _ in dense}, {i for i, _ in lexical}
-        extra_dense = coll.dense_scores(query, sorted(lexical_ids - dense_ids)) if cfg.dense_weight else {}
-        all_lexical = coll.lexical_scores(tokens) if dense_ids - lexical_ids and cfg.lexical_weight else {}
-        dense_full = dense + sorted(extra_dense.items(), key=lambda kv: -kv[1])
-        lexical_full = lexical + sorted(
-            ((i, all_lexical.get(i, 0.0)) for i in dense_ids - lexical_ids), key=lambda kv: -kv[1]
-        )
-        return weighted_score_fusion(
-            {"dense": dense_full, "lexical": lexical_full}, weights, normalization=cfg.normalization
-        )
+            return reciprocal_rank_fusion({"dense": dense, "lexical": lex}, k=cfg.rrf_k, weights=weights)
+        # weighted: every candidate gets its exact score in both lists before normalisation
+        dense_ids, lexical_ids = {i for i, _ in dense}, {i for i, _ in lex}
+        extra_dense = coll.dense_scores(query, sorted(lexical_ids - dense_ids)) if dense else {}
+        extra_lexical = lexical.get(sorted(dense_ids - lexical_ids)) if lex else {}
+        rankings = {
+            "dense": dense + sorted(extra_dense.items(), key=lambda kv: (-kv[1], kv[0])),
+            "lexical": lex + sorted(extra_lexical.items(), key=lambda kv: (-kv[1], kv[0])),
+        }
+        return weighted_score_fusion(rankings, weights, normalization=cfg.normalization)
 
     def _fill_missing(
-        self, coll: Collection, hits: list[FusedHit], tokens: list[str], query: FloatMatrix
+        self, coll: Collection, hits: list[FusedHit], lexical: LexicalScores, query: FloatMatrix
     ) -> None:
         """Give every returned hit its exact dense and lexical scores, even if it came from one list."""
-        no_dense = [h.id for h in hits if "dense" not in h.components]
-        for doc_id, score in coll.dense_scores(query, no_dense).items():
-            next(h for h in hits if h.id == doc_id).components["dense"] = score
-        if any("lexical" not in h.components for h in hits):
-            all_lexical = coll.lexical_scores(tokens)
-            for hit in hits:
-                hit.components.setdefault("lexical", all_lexical.get(hit.id, 0.0))
+        by_id = {h.id: h for h in hits}
+        missing = [h.id for h in hits if "dense" not in h.components]
+        for doc_id, score in coll.dense_scores(query, missing).items():
+            by_id[doc_id].components["dense"] = score
+        missing = [h.id for h in hits if "lexical" not in h.components]
+        for doc_id, score in lexical.get(missing).items():
+            by_id[doc_id].components["lexical"] = score
 
     def _suggestion(
         self,
@@ -257,9 +258,7 @@ def _attribute_components(query: Posting, candidate: Posting) -> dict[str, float
     """0/1 agreement on field and region, shown next to the scores (not part of the fused score)."""
     out: dict[str, float] = {}
     if query.field_code and candidate.field_code:
-        out["field_match"] = float(query.field_code[:2] == candidate.field_code[:2])
+        out["field_match"] = float(top_field(query.field_code) == top_field(candidate.field_code))
     if query.region_code and candidate.region_code:
-        out["region_match"] = float(
-            region_prefix(query.region_code)[:2] == region_prefix(candidate.region_code)[:2]
-        )
+        out["region_match"] = float(city_prefix(query.region_code) == city_prefix(candidate.region_code))
     return out

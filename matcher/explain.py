@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from matcher.filters import city_prefix, top_field
 from matcher.postings import Posting, Side
 from matcher.tokenize import cjk_bigram_tokens, is_cjk, normalize, split_sentences
 
@@ -113,11 +114,19 @@ def why_not_flags(query: Posting, candidate: Posting) -> tuple[str, ...]:
     asked, offered = need.maturity, achievement.maturity
     if asked is not None and offered is not None and offered < asked:
         flags.append("less_mature_than_asked")
-    if need.region_code and achievement.region_code and need.region_code[:2] != achievement.region_code[:2]:
+    if (
+        need.region_code
+        and achievement.region_code
+        and city_prefix(need.region_code) != city_prefix(achievement.region_code)
+    ):
         flags.append("other_region")
     if need.modes and achievement.modes and not need.modes & achievement.modes:
         flags.append("mode_mismatch")
-    if need.field_code and achievement.field_code and need.field_code[:2] != achievement.field_code[:2]:
+    if (
+        need.field_code
+        and achievement.field_code
+        and top_field(need.field_code) != top_field(achievement.field_code)
+    ):
         flags.append("other_field")
     return tuple(flags)
 

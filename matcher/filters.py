@@ -25,6 +25,16 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def city_prefix(code: str) -> str:
+    """The prefecture-level part of a region code (4 digits): 410783 and 410700P01 -> 4107."""
+    return code.strip()[:4]
+
+
+def top_field(code: str) -> str:
+    """The top-level field of a field code: F03.01 -> F03."""
+    return code.strip().split(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class PostingFilter:
     """Constraints on candidate postings.

@@ -12,7 +12,7 @@ terms once per occurrence (as rank_bm25 and bm25s do).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ from matcher.tokenize import Tokenizer, get_tokenizer
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["BM25Index", "BM25Params", "LexicalHit"]
+__all__ = ["BM25Index", "BM25Params", "LexicalHit", "LexicalScores"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,43 @@ class LexicalHit:
 
     id: int
     score: float
+
+
+@dataclass(frozen=True)
+class LexicalScores:
+    """BM25 scores of one query against every slot; answers top-k and point look-ups without rescoring."""
+
+    slot_scores: FloatArray
+    slot_ids: IntArray
+    slot_of: Mapping[int, int]
+
+    def get(self, ids: Iterable[int]) -> dict[int, float]:
+        """Score of each given id (0.0 for unknown ids or no shared term)."""
+        return {i: float(self.slot_scores[s]) if (s := self.slot_of.get(i)) is not None else 0.0 for i in ids}
+
+    def positive(self) -> tuple[IntArray, FloatArray]:
+        """(ids, scores) of every live document with a positive score, in slot order."""
+        slots = np.flatnonzero(self.slot_scores > 0)
+        return self.slot_ids[slots], self.slot_scores[slots]
+
+    def top(self, k: int, allowed: Collection[int] | None = None) -> list[LexicalHit]:
+        """Top-k with positive scores, optionally among ``allowed`` ids; ties go to the smaller id."""
+        if allowed is None:
+            ids, scores = self.positive()
+        else:
+            slots = np.fromiter(
+                (s for i in allowed if (s := self.slot_of.get(i)) is not None), dtype=np.int64
+            )
+            slots = slots[self.slot_scores[slots] > 0]
+            ids, scores = self.slot_ids[slots], self.slot_scores[slots]
+        if k <= 0 or ids.size == 0:
+            return []
+        if ids.size > k:
+            cut = np.argpartition(-scores, k - 1)[:k]
+            keep = scores >= scores[cut].min()
+            ids, scores = ids[keep], scores[keep]
+        order = np.lexsort((ids, -scores))[:k]
+        return [LexicalHit(int(ids[i]), float(scores[i])) for i in order]
 
 
 class BM25Index:
@@ -61,6 +98,7 @@ class BM25Index:
         self._df: IntArray = np.zeros(1024, dtype=np.int64)
         self._slot_of: dict[int, int] = {}
         self._slot_ids: list[int] = []
+        self._slot_id_array: IntArray | None = None
         self._slot_terms: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]] | None] = []
         self._lengths: FloatArray = np.zeros(1024, dtype=np.float64)
         self._total_length = 0.0
@@ -103,6 +141,7 @@ class BM25Index:
         tfs = np.array(list(counts.values()), dtype=np.float64)
         slot = len(self._slot_ids)
         self._slot_ids.append(doc_id)
+        self._slot_id_array = None
         self._slot_terms.append((term_ids, tfs))
         self._lengths = _ensure_size(self._lengths, slot + 1)
         self._lengths[slot] = float(len(tokens))
@@ -123,6 +162,7 @@ class BM25Index:
             self._total_length -= self._lengths[slot]
             self._slot_terms[slot] = None
             self._slot_ids[slot] = -1
+            self._slot_id_array = None
             if slot < self._main_end:
                 self._dead_in_main += 1
             else:
@@ -150,23 +190,32 @@ class BM25Index:
         return np.asarray(np.log1p((n - df + 0.5) / (df + 0.5)), dtype=np.float64)
 
     # ----- search ---------------------------------------------------------------------------------
+    def score_all(self, query: str | Sequence[str]) -> LexicalScores:
+        """Score every document once; the result serves top-k and look-ups of single ids."""
+        tokens = self.tokenize(query) if isinstance(query, str) else list(query)
+        total = np.zeros(len(self._slot_ids), dtype=np.float64)
+        qcounts = Counter(t for t in tokens if t in self._vocab)
+        if qcounts and self._slot_of:
+            self._maybe_compact()
+            total = np.zeros(len(self._slot_ids), dtype=np.float64)
+            qids = np.fromiter((self._vocab[t] for t in qcounts), dtype=np.int64, count=len(qcounts))
+            counts = np.fromiter(qcounts.values(), dtype=np.float64, count=len(qcounts))
+            qweights = self._idf(qids) * counts
+            for offset, matrix in ((0, self._main), (self._main_end, self._pending_matrix())):
+                if matrix is not None and matrix.shape[0]:
+                    self._accumulate(total, offset, matrix, qids, qweights)
+        slot_ids = self._slot_ids_array()
+        total[slot_ids < 0] = 0.0
+        return LexicalScores(total, slot_ids, self._slot_of)
+
+    def _slot_ids_array(self) -> IntArray:
+        if self._slot_id_array is None:
+            self._slot_id_array = np.asarray(self._slot_ids, dtype=np.int64)
+        return self._slot_id_array
+
     def scores(self, query: str | Sequence[str]) -> tuple[IntArray, FloatArray]:
         """(ids, scores) of every live document with a positive score, unordered."""
-        tokens = self.tokenize(query) if isinstance(query, str) else list(query)
-        qcounts = Counter(t for t in tokens if t in self._vocab)
-        if not qcounts or not self._slot_of:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        self._maybe_compact()
-        qids = np.fromiter((self._vocab[t] for t in qcounts), dtype=np.int64, count=len(qcounts))
-        qweights = self._idf(qids) * np.fromiter(qcounts.values(), dtype=np.float64, count=len(qcounts))
-        total = np.zeros(len(self._slot_ids), dtype=np.float64)
-        for offset, matrix in ((0, self._main), (self._main_end, self._pending_matrix())):
-            if matrix is not None and matrix.shape[0]:
-                self._accumulate(total, offset, matrix, qids, qweights)
-        slots = np.flatnonzero(total > 0)
-        slot_ids = np.asarray(self._slot_ids, dtype=np.int64)[slots]
-        live = slot_ids >= 0
-        return slot_ids[live], total[slots][live]
+        return self.score_all(query).positive()
 
     def _accumulate(
         self, total: FloatArray, offset: int, matrix: sparse.csc_matrix, qids: IntArray, qw: FloatArray
@@ -192,19 +241,7 @@ class BM25Index:
 
         Ties are broken by ascending id so results are deterministic.
         """
-        ids, scores = self.scores(query)
-        if allowed is not None:
-            keep = np.isin(ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
-            ids, scores = ids[keep], scores[keep]
-        if k <= 0 or ids.size == 0:
-            return []
-        if ids.size > k:
-            cut = np.argpartition(-scores, k - 1)[:k]
-            threshold = scores[cut].min()
-            keep = scores >= threshold
-            ids, scores = ids[keep], scores[keep]
-        order = np.lexsort((ids, -scores))[:k]
-        return [LexicalHit(int(ids[i]), float(scores[i])) for i in order]
+        return self.score_all(query).top(k, allowed)
 
     # ----- matrices -------------------------------------------------------------------------------
     def _pending_matrix(self) -> sparse.csc_matrix | None:
@@ -243,6 +280,7 @@ class BM25Index:
         lengths = self._lengths[live] if live else np.zeros(0)
         self._lengths = _ensure_size(np.array(lengths, dtype=np.float64), max(len(live), 1))
         self._slot_of = {doc_id: s for s, doc_id in enumerate(self._slot_ids)}
+        self._slot_id_array = None
         self._main_end = len(live)
         self._main = self._build(range(self._main_end))
         self._pending = None

@@ -21,7 +21,52 @@ _CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 _SENTENCE_RE = re.compile(rf"(?<=[。！？；\n])|(?<=[.!?;])(?=\s|[{_CJK}])")
 
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "for", "from", "had", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our", "such", "that", "the", "their", "then", "there", "these", "this", "those", "to", "was", "were", "which", "with", "we", "will", "not", "no", "than"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "was",
+        "were",
+        "which",
+        "with",
+        "we",
+        "will",
+        "not",
+        "no",
+        "than",
+    ]
 )
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import IPType, MatchStatus, Maturity, PostingStatus, RejectReason, Visibility
@@ -38,7 +38,10 @@ class Need(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("org_id", "external_id", name="uq_need_org_external"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id", name="uq_need_org_external"),
+        Index("ix_needs_created_at_id", "created_at", "id"),
+    )
 
 
 class Achievement(SQLModel, table=True):
@@ -66,7 +69,10 @@ class Achievement(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("org_id", "external_id", name="uq_achievement_org_external"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id", name="uq_achievement_org_external"),
+        Index("ix_achievements_created_at_id", "created_at", "id"),
+    )
 
 
 class Match(SQLModel, table=True):

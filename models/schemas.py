@@ -28,6 +28,7 @@ from models.enums import (
 from models.validators import (
     validate_field_code_format,
     validate_money,
+    validate_plain_text,
     validate_region_code_format,
     validate_title,
     validate_uscc,
@@ -35,10 +36,10 @@ from models.validators import (
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2), AfterValidator(validate_money)]
 Title = Annotated[str, Field(max_length=200), AfterValidator(validate_title)]
-Body = Annotated[str, Field(min_length=1, max_length=20_000)]
+Body = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(validate_plain_text)]
 FieldCode = Annotated[str, Field(max_length=16), AfterValidator(validate_field_code_format)]
 RegionCode = Annotated[str, Field(max_length=32), AfterValidator(validate_region_code_format)]
-Keyword = Annotated[str, Field(min_length=1, max_length=50)]
+Keyword = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(validate_plain_text)]
 Uscc = Annotated[str, AfterValidator(validate_uscc)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -151,7 +152,7 @@ class ReviewDecision(InputModel):
 
 
 class MessageCreate(InputModel):
-    body: Annotated[str, Field(min_length=1, max_length=5000)]
+    body: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(validate_plain_text)]
 
 
 class ContractCreate(InputModel):
@@ -233,7 +234,7 @@ class ReadModel(BaseModel):
 class NeedRead(ReadModel):
     id: int
     external_id: str | None
-    org_id: int
+    org_id: int | None
     title: str
     description: str | None
     field_code: str
@@ -254,7 +255,7 @@ class NeedRead(ReadModel):
 class AchievementRead(ReadModel):
     id: int
     external_id: str | None
-    org_id: int
+    org_id: int | None
     title: str
     abstract: str | None
     field_code: str

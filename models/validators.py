@@ -13,6 +13,7 @@ MONEY_MAX = Decimal("99999999999999.99")
 FIELD_CODE_PATTERN = re.compile(r"^F\d{2}(\.\d{2})?$|^X$")
 REGION_CODE_PATTERN = re.compile(r"^\d{6}(P\d{2})?$")
 _TAG_PATTERN = re.compile(r"<\s*/?\s*[a-zA-Z!]")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def uscc_check_char(first17: str) -> str:
@@ -52,9 +53,16 @@ def validate_money(value: Decimal | int | str, *, name: str = "amount") -> Decim
     return amount.quantize(Decimal("0.01"))
 
 
+def validate_plain_text(value: str) -> str:
+    """No control characters (PostgreSQL refuses NUL; Excel and terminals choke on the rest)."""
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("text must not contain control characters")
+    return value
+
+
 def validate_title(value: str, *, max_length: int = 200) -> str:
-    """Non-empty after trimming and within the length limit."""
-    title = value.strip()
+    """Non-empty after trimming, within the length limit, no control characters."""
+    title = validate_plain_text(value).strip()
     if not title:
         raise ValueError("title must not be empty")
     if len(title) > max_length:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -233,14 +234,16 @@ def authenticate(db: Engine, username: str, password: str) -> User | None:
     with Session(db) as session:
         user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        verify_password(_DUMMY_HASH, password)  # spend the same time as for a real user
+        verify_password(_dummy_hash(), password)  # spend the same time as for a real user
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None
     return user
 
 
-_DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
+@cache
+def _dummy_hash() -> str:
+    return hash_password("timing-equaliser-not-a-password")
 
 
 def actor_for_user(db: Engine, user_id: int) -> Actor | None:

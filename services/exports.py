@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -85,7 +86,9 @@ def rows_to_csv(rows: Rows) -> bytes:
 
 
 def _cell(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | Decimal | str):
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # Excel cells cannot hold control characters
+    if value is None or isinstance(value, bool | int | Decimal):
         return value
     if isinstance(value, datetime):
         return value.isoformat()

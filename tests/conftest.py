@@ -21,8 +21,8 @@ from sqlmodel import SQLModel
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from data.db import create_db_engine  # noqa: E402
-from data.migrate import upgrade  # noqa: E402
+from data.db import create_db_engine
+from data.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -110,7 +110,9 @@ class ListParams:
     region_code: RegionCodeQ = None
     status: PostingStatus | None = None
     org_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
-    q: Annotated[str | None, Query(max_length=100, description="substring of the title")] = None
+    q: Annotated[
+        str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="substring of the title")
+    ] = None
     sort: Annotated[
         str,
         Query(pattern=r"^[-+]?(created_at|updated_at|title|id)$", description="field, '-' for descending"),

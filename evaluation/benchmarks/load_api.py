@@ -92,25 +92,53 @@ def _variants(rows: list[dict[str, Any]], n: int, text_key: str, rng: random.Ran
         rng.shuffle(sentences)
         donor = rng.choice(by_field[base["field_code"]])
         sentences.append(rng.choice([s for s in donor[text_key].split("。") if s] or ["补充说明"]))
-        title = base["title"] if i < len(rows) else f"{base['title']}（{rng.choice(['二期', '扩产', '升级', '配套', '示范'])}{i}）"
-        out.append({**base, "title": title[:200], text_key: "。".join(sentences) + "。", "region_code": rng.choice(REGIONS)})
+        title = (
+            base["title"]
+            if i < len(rows)
+            else f"{base['title']}（{rng.choice(['二期', '扩产', '升级', '配套', '示范'])}{i}）"
+        )
+        out.append(
+            {
+                **base,
+                "title": title[:200],
+                text_key: "。".join(sentences) + "。",
+                "region_code": rng.choice(REGIONS),
+            }
+        )
     return out
 
 
 def _seed_parties(session: Session) -> dict[str, int]:
     """An enterprise (posts needs), a university (posts achievements), an admin; returns user ids."""
     orgs = {
-        "ent": Organization(name="负载测试企业", kind=OrgKind.ENTERPRISE, uscc="91410100LOADTEST01", region_code="410100"),
-        "uni": Organization(name="负载测试大学", kind=OrgKind.UNIVERSITY, uscc="12410100LOADTEST02", region_code="410100"),
-        "center": Organization(name="负载测试中心", kind=OrgKind.TT_AGENCY, uscc="12410100LOADTEST03", region_code="410100"),
+        "ent": Organization(
+            name="负载测试企业", kind=OrgKind.ENTERPRISE, uscc="91410100LOADTEST01", region_code="410100"
+        ),
+        "uni": Organization(
+            name="负载测试大学", kind=OrgKind.UNIVERSITY, uscc="12410100LOADTEST02", region_code="410100"
+        ),
+        "center": Organization(
+            name="负载测试中心", kind=OrgKind.TT_AGENCY, uscc="12410100LOADTEST03", region_code="410100"
+        ),
     }
     session.add_all(orgs.values())
     session.flush()
-    people = {"enterprise": ("ent", Role.ENTERPRISE), "institution": ("uni", Role.INSTITUTION), "admin": ("center", Role.ADMIN)}
-    users = {k: User(username=k, display_name=k, role=r, org_id=orgs[o].id or 0, password_hash="!") for k, (o, r) in people.items()}
+    people = {
+        "enterprise": ("ent", Role.ENTERPRISE),
+        "institution": ("uni", Role.INSTITUTION),
+        "admin": ("center", Role.ADMIN),
+    }
+    users = {
+        k: User(username=k, display_name=k, role=r, org_id=orgs[o].id or 0, password_hash="!")
+        for k, (o, r) in people.items()
+    }
     session.add_all(users.values())
     session.flush()
-    return {"org_ent": orgs["ent"].id or 0, "org_uni": orgs["uni"].id or 0, **{k: u.id or 0 for k, u in users.items()}}
+    return {
+        "org_ent": orgs["ent"].id or 0,
+        "org_uni": orgs["uni"].id or 0,
+        **{k: u.id or 0 for k, u in users.items()},
+    }
 
 
 def prepare(data_dir: Path, postings: int) -> dict[str, int]:
@@ -121,14 +149,33 @@ def prepare(data_dir: Path, postings: int) -> dict[str, int]:
     with Session(engine) as session:
         ids = _seed_parties(session)
         for row in _variants(read_demo("needs"), postings // 2, "description", rng):
-            session.add(Need(org_id=ids["org_ent"], title=row["title"], description=row["description"],
-                             field_code=row["field_code"], keywords=row["keywords"][:20], region_code=row["region_code"],
-                             budget_max=Decimal(rng.randrange(10, 900) * 10_000), modes=row["modes"]))
+            session.add(
+                Need(
+                    org_id=ids["org_ent"],
+                    title=row["title"],
+                    description=row["description"],
+                    field_code=row["field_code"],
+                    keywords=row["keywords"][:20],
+                    region_code=row["region_code"],
+                    budget_max=Decimal(rng.randrange(10, 900) * 10_000),
+                    modes=row["modes"],
+                )
+            )
         for row in _variants(read_demo("achievements"), postings - postings // 2, "abstract", rng):
-            session.add(Achievement(org_id=ids["org_uni"], title=row["title"], abstract=row["abstract"],
-                                    field_code=row["field_code"], keywords=row["keywords"][:20], region_code=row["region_code"],
-                                    maturity=Maturity(row["maturity"]), ip_type=IPType(row["ip_type"]) if row.get("ip_type") else None,
-                                    asking_price=Decimal(rng.randrange(10, 900) * 10_000), modes=row["modes"]))
+            session.add(
+                Achievement(
+                    org_id=ids["org_uni"],
+                    title=row["title"],
+                    abstract=row["abstract"],
+                    field_code=row["field_code"],
+                    keywords=row["keywords"][:20],
+                    region_code=row["region_code"],
+                    maturity=Maturity(row["maturity"]),
+                    ip_type=IPType(row["ip_type"]) if row.get("ip_type") else None,
+                    asking_price=Decimal(rng.randrange(10, 900) * 10_000),
+                    modes=row["modes"],
+                )
+            )
         session.commit()
     engine.dispose()
     return ids
@@ -140,7 +187,11 @@ def count_needs(data_dir: Path, ids: tuple[int, ...] = ()) -> tuple[int, int]:
     with Session(engine) as session:
         total = int(session.exec(select(func.count()).select_from(Need)).one())
         found = sum(
-            int(session.exec(select(func.count()).select_from(Need).where(col(Need.id).in_(ids[i : i + 500]))).one())
+            int(
+                session.exec(
+                    select(func.count()).select_from(Need).where(col(Need.id).in_(ids[i : i + 500]))
+                ).one()
+            )
             for i in range(0, len(ids), 500)
         )
     engine.dispose()
@@ -157,10 +208,30 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int, encoder: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TECHMATCH_DATA_DIR": str(data_dir), "TECHMATCH_ENCODER": encoder,
-           "TECHMATCH_SECRET_KEY": SECRET, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    env = {
+        **os.environ,
+        "TECHMATCH_DATA_DIR": str(data_dir),
+        "TECHMATCH_ENCODER": encoder,
+        "TECHMATCH_SECRET_KEY": SECRET,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - the server process owns it
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -191,29 +262,37 @@ local paths = {PATHS}
 local bodies = {BODIES}
 local method = "{METHOD}"
 local limit = {LIMIT}
+local budget_us = {BUDGET} * 1000000
 local threads = {}
 local next_id = 0
 wrk.headers["Authorization"] = "Bearer {TOKEN}"
 wrk.headers["Content-Type"] = "application/json"
 function setup(thread) next_id = next_id + 1; thread:set("tid", next_id); table.insert(threads, thread) end
-function init(args) n = 0; sent = 0; ok = 0; bad = 0; created = 0; first = 0; last = 0; ids = "" end
+function init(args) n = 0; sent = 0; ok = 0; bad = 0; created = 0; first = 0; last = 0; ids = ""; filling = false end
+-- Writes stop at the request cap or the time budget; cheap health "fillers" keep the connections busy
+-- until every write sent has been answered, then the thread stops: no write is ever left in flight.
 function request()
   if first == 0 then first = now_us() end
-  sent = sent + 1
   if #bodies > 0 then
-    if sent > limit then return wrk.format("GET", "/api/v1/health") end  -- filler: no write left in flight
+    filling = filling or sent >= limit or now_us() - first > budget_us
+    if filling then return wrk.format("GET", "/api/v1/health") end
+    sent = sent + 1
     local b = bodies[(sent + tid) % #bodies + 1]
     return wrk.format(method, paths[1], nil, b[1] .. tid .. "-" .. sent .. b[2])
   end
+  sent = sent + 1
   return wrk.format(method, paths[(sent + tid * 7919) % #paths + 1])
 end
 function response(status, headers, body)
-  if #bodies > 0 and status == 200 then return end  -- a filler's answer
+  if #bodies > 0 and status == 200 then  -- a filler's answer
+    if n >= sent then wrk.thread:stop() end
+    return
+  end
   n = n + 1
   last = now_us()
   if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
   if status == 201 then created = created + 1; ids = ids .. (body:match('"id":%s*(%d+)') or "-1") .. "," end
-  if n >= limit then wrk.thread:stop() end
+  if n >= limit or (filling and n >= sent) then wrk.thread:stop() end
 end
 function done(summary, latency, requests)
   local o, b, c, t0, t1, all = 0, 0, 0, math.huge, 0, ""
@@ -235,17 +314,52 @@ def _lua_list(items: list[str]) -> str:
 
 def run_wrk(base: str, s: Scenario, requests: int, seconds: int, connections: int, workdir: Path) -> Result:
     threads = 2
-    bodies = "{" + ", ".join(f"{{{json.dumps(a, ensure_ascii=False)}, {json.dumps(b, ensure_ascii=False)}}}"
-                             for a, b in (x.split("@@", 1) for x in s.bodies or [])) + "}"
-    script = (_LUA.replace("{PATHS}", _lua_list(s.paths)).replace("{BODIES}", bodies).replace("{METHOD}", s.method)
-              .replace("{LIMIT}", str(max(requests // threads, 1))).replace("{TOKEN}", s.token))
+    bodies = (
+        "{"
+        + ", ".join(
+            f"{{{json.dumps(a, ensure_ascii=False)}, {json.dumps(b, ensure_ascii=False)}}}"
+            for a, b in (x.split("@@", 1) for x in s.bodies or [])
+        )
+        + "}"
+    )
+    script = (
+        _LUA.replace("{PATHS}", _lua_list(s.paths))
+        .replace("{BODIES}", bodies)
+        .replace("{METHOD}", s.method)
+        .replace("{LIMIT}", str(max(requests // threads, 1)))
+        .replace("{TOKEN}", s.token)
+        .replace("{BUDGET}", str(seconds))
+    )
     path = workdir / f"{s.name}.lua"
     path.write_text(script, encoding="utf-8")
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(path), base]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    hard_stop = seconds + 30 if s.bodies else seconds  # writes drain within the margin
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{hard_stop}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(path),
+        base,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_stop + 60, check=True).stdout
     raw = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
-    return Result(s.name, raw["ok"] + raw["bad"], raw["us"] / 1e6, raw["ok"], raw["bad"] + raw["sock"], raw["created"],
-                  raw["p50"] / 1000, raw["p99"] / 1000, tuple(i for i in raw["ids"] if i != 0))
+    return Result(
+        s.name,
+        raw["ok"] + raw["bad"],
+        raw["us"] / 1e6,
+        raw["ok"],
+        raw["bad"] + raw["sock"],
+        raw["created"],
+        raw["p50"] / 1000,
+        raw["p99"] / 1000,
+        tuple(i for i in raw["ids"] if i != 0),
+    )
 
 
 async def _httpx_run(base: str, s: Scenario, requests: int, seconds: int, connections: int) -> Result:
@@ -280,8 +394,17 @@ async def _httpx_run(base: str, s: Scenario, requests: int, seconds: int, connec
         await asyncio.gather(*(worker(w) for w in range(connections)))
         elapsed = time.perf_counter() - start
     p50, p99 = np.percentile(np.array(latencies) * 1000, [50, 99]) if latencies else (0.0, 0.0)
-    return Result(s.name, len(latencies), elapsed, counts["ok"], counts["bad"], counts["created"], float(p50), float(p99),
-                  tuple(created_ids))
+    return Result(
+        s.name,
+        len(latencies),
+        elapsed,
+        counts["ok"],
+        counts["bad"],
+        counts["created"],
+        float(p50),
+        float(p99),
+        tuple(created_ids),
+    )
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -292,31 +415,108 @@ def scenarios(ids: dict[str, int], settings: Settings, need_ids: list[int]) -> l
         return create_access_token(settings, ids[who])[0]
 
     demo = read_demo("needs")[:50]
-    bodies = [json.dumps({"title": f"{d['title'][:150]} #", "description": d["description"], "field_code": d["field_code"],
-                          "keywords": d["keywords"][:20], "modes": d["modes"]}, ensure_ascii=False).replace(' #"', ' #@@"', 1)
-              for d in demo]
+    bodies = [
+        json.dumps(
+            {
+                "title": f"{d['title'][:150]} #",
+                "description": d["description"],
+                "field_code": d["field_code"],
+                "keywords": d["keywords"][:20],
+                "modes": d["modes"],
+            },
+            ensure_ascii=False,
+        ).replace(' #"', ' #@@"', 1)
+        for d in demo
+    ]
     return [
         Scenario("health", "GET", ["/api/v1/health"], token("admin")),
-        Scenario("list needs", "GET", [f"/api/v1/needs?limit=20&offset={o}&sort=-created_at" for o in range(0, 2000, 20)],
-                 token("enterprise")),
+        Scenario(
+            "list needs",
+            "GET",
+            [f"/api/v1/needs?limit=20&offset={o}&sort=-created_at" for o in range(0, 2000, 20)],
+            token("enterprise"),
+        ),
         Scenario("create need", "POST", ["/api/v1/needs"], token("enterprise"), bodies),
-        Scenario("suggestions", "GET", [f"/api/v1/needs/{i}/suggestions?k=10" for i in need_ids], token("admin")),
+        Scenario(
+            "suggestions", "GET", [f"/api/v1/needs/{i}/suggestions?k=10" for i in need_ids], token("admin")
+        ),
     ]
 
 
 def report(results: list[Result], tool: str, postings: int, checks: dict[str, bool]) -> bool:
     base = next(r for r in results if r.name == "health")
     print(f"\nload tool: {tool}; postings loaded: {postings}; server: uvicorn, 1 worker, 127.0.0.1\n")
-    print("| scenario | requests | req/s | p50 ms | p99 ms | errors | req/s ÷ health | p50 ÷ health | p99 ÷ health |")
+    print(
+        "| scenario | requests | req/s | p50 ms | p99 ms | errors | req/s ÷ health | p50 ÷ health | p99 ÷ health |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.name} | {r.requests} | {r.rps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
-              f"{r.rps / base.rps:.2f} | {r.p50_ms / base.p50_ms:.1f} | {r.p99_ms / base.p99_ms:.1f} |")
+        print(
+            f"| {r.name} | {r.requests} | {r.rps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
+            f"{r.rps / base.rps:.2f} | {r.p50_ms / base.p50_ms:.1f} | {r.p99_ms / base.p99_ms:.1f} |"
+        )
     checks = {"no error responses": sum(r.errors for r in results) == 0, **checks}
     print()
     for name, passed in checks.items():
         print(f"{'PASS' if passed else 'FAIL'}  {name}")
     return all(checks.values())
+
+
+@dataclass(frozen=True)
+class Plan:
+    postings: int
+    requests: int
+    seconds: int
+    connections: int
+    encoder: str
+    tool: str
+
+
+def measure(plan: Plan, workdir: Path) -> bool:
+    """Load the data, start the server, run every scenario, check writes; True when all checks pass."""
+    t0 = time.perf_counter()
+    ids = prepare(workdir, plan.postings)
+    print(f"prepared {plan.postings} postings in {time.perf_counter() - t0:.1f} s; starting the server…")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(workdir, port, plan.encoder)
+    try:
+        t0 = time.perf_counter()
+        health = wait_ready(base, server, timeout=600)
+        print(
+            f"server ready in {time.perf_counter() - t0:.1f} s (index built: {health['indexed_needs']} needs, "
+            f"{health['indexed_achievements']} achievements, encoder {health['encoder']})"
+        )
+        before, _ = count_needs(workdir)
+        results = []
+        for s in scenarios(
+            ids, Settings(data_dir=workdir, secret_key=SECRET), list(range(1, min(before, 500) + 1))
+        ):
+            if plan.tool == "wrk":
+                results.append(run_wrk(base, s, plan.requests, plan.seconds, plan.connections, workdir))
+            else:
+                results.append(
+                    asyncio.run(_httpx_run(base, s, plan.requests, plan.seconds, plan.connections))
+                )
+        acknowledged = tuple(i for r in results for i in r.created_ids)
+        after, durable = count_needs(workdir, acknowledged)
+        indexed = httpx.get(f"{base}/api/v1/health", timeout=10).json()["indexed_needs"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return report(
+        results,
+        plan.tool,
+        plan.postings,
+        {
+            f"no lost writes: new rows in the database ({after - before}) == 201 responses ({len(acknowledged)})": after
+            - before
+            == len(acknowledged),
+            f"every acknowledged need id is stored ({durable}/{len(acknowledged)})": durable
+            == len(acknowledged),
+            f"the index holds every need ({indexed}/{after})": indexed == after,
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,48 +526,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=None, help="cap per scenario")
     p.add_argument("--seconds", type=int, default=None, help="time cap per scenario")
     p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--encoder", default="hashing", help="hashing (default here) or the engine's default encoder name")
+    p.add_argument(
+        "--encoder", default="hashing", help="hashing (default here) or the engine's default encoder name"
+    )
     p.add_argument("--tool", choices=("auto", "wrk", "httpx"), default="auto")
     args = p.parse_args(argv)
-    postings = args.postings or (2_000 if args.quick else 10_000)
-    requests, seconds = args.requests or (400 if args.quick else 3_000), args.seconds or (10 if args.quick else 30)
-    tool = "wrk" if args.tool == "wrk" or (args.tool == "auto" and shutil.which("wrk")) else "httpx (asyncio)"
+    plan = Plan(
+        postings=args.postings or (2_000 if args.quick else 10_000),
+        requests=args.requests or (400 if args.quick else 3_000),
+        seconds=args.seconds or (10 if args.quick else 30),
+        connections=args.connections,
+        encoder=args.encoder,
+        tool="wrk"
+        if args.tool == "wrk" or (args.tool == "auto" and shutil.which("wrk"))
+        else "httpx (asyncio)",
+    )
     workdir = Path(tempfile.mkdtemp(prefix="techmatch-load-"))
-    settings = Settings(data_dir=workdir, secret_key=SECRET)
     try:
-        t0 = time.perf_counter()
-        ids = prepare(workdir, postings)
-        print(f"prepared {postings} postings in {time.perf_counter() - t0:.1f} s; starting the server…")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(workdir, port, args.encoder)
-        try:
-            t0 = time.perf_counter()
-            health = wait_ready(base, server, timeout=600)
-            print(f"server ready in {time.perf_counter() - t0:.1f} s (index built: {health['indexed_needs']} needs, "
-                  f"{health['indexed_achievements']} achievements, encoder {health['encoder']})")
-            before, _ = count_needs(workdir)
-            results = []
-            for s in scenarios(ids, settings, list(range(1, min(before, 500) + 1))):
-                if tool == "wrk":
-                    results.append(run_wrk(base, s, requests, seconds, args.connections, workdir))
-                else:
-                    results.append(asyncio.run(_httpx_run(base, s, requests, seconds, args.connections)))
-            acknowledged = tuple(i for r in results for i in r.created_ids)
-            after, durable = count_needs(workdir, acknowledged)
-            indexed = httpx.get(f"{base}/api/v1/health", timeout=10).json()["indexed_needs"]
-            ok = report(results, tool, postings, {
-                f"no lost writes: new rows in the database ({after - before}) == 201 responses ({len(acknowledged)})":
-                    after - before == len(acknowledged),
-                f"every acknowledged need id is stored ({durable}/{len(acknowledged)})": durable == len(acknowledged),
-                f"the index holds every need ({indexed}/{after})": indexed == after,
-            })
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        return 0 if measure(plan, workdir) else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

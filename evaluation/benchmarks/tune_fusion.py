@@ -73,19 +73,38 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def load_set(label: str, directory: str, query_file: str, qrels_file: str) -> EvalSet:
-    """Read corpus, queries and qrels; documents become achievement postings."""
+def subset_order(doc_ids: list[str], judged: set[str], max_docs: int) -> list[int]:
+    """All judged documents (corpus order) then a seeded shuffle of the rest, cut at ``max_docs``."""
+    first = [i for i, d in enumerate(doc_ids) if d in judged]
+    chosen = set(first)
+    rest = [i for i in range(len(doc_ids)) if i not in chosen]
+    np.random.default_rng(0).shuffle(rest)
+    return (first + rest)[:max_docs]
+
+
+def load_set(label: str, directory: str, query_file: str, qrels_file: str, max_docs: int = 0) -> EvalSet:
+    """Read corpus, queries and qrels; documents become achievement postings.
+
+    With ``max_docs`` the corpus is cut to the judged documents plus random others (a cheaper, easier
+    variant for slow encoders; every method in a table is measured on the same subset).
+    """
     docs = read_jsonl(DATA / directory / "corpus.jsonl")
     qrels: dict[str, dict[str, int]] = {}
     for line in (DATA / directory / qrels_file).read_text(encoding="utf-8").splitlines()[1:]:
         qid, did, rel = line.split("\t")
         qrels.setdefault(qid, {})[did] = int(rel)
+    if max_docs and len(docs) > max_docs:
+        judged = {d for gains in qrels.values() for d in gains}
+        docs = [docs[i] for i in subset_order([d["id"] for d in docs], judged, max_docs)]
+        directory_key = f"{directory}__sub{max_docs}"
+    else:
+        directory_key = directory
     queries = [(q["id"], q["text"]) for q in read_jsonl(DATA / directory / query_file)]
     postings = [
         Posting(id=i, side=Side.ACHIEVEMENT, title=d.get("title", "") or "", body=d["text"])
         for i, d in enumerate(docs)
     ]
-    return EvalSet(label, directory, query_file, [d["id"] for d in docs], postings, queries, qrels)
+    return EvalSet(label, directory_key, query_file, [d["id"] for d in docs], postings, queries, qrels)
 
 
 def ndcg_at_10(ranked: Sequence[str], gains: dict[str, int]) -> float:
@@ -110,7 +129,7 @@ def cached(cache: Path, key: str, compute: Callable[[], np.ndarray]) -> np.ndarr
 
 def embeddings(encoder: Encoder, cache: Path, es: EvalSet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     doc_key = f"{encoder.name}__{es.directory}__corpus"
-    query_key = f"{encoder.name}__{es.directory}__{es.query_file}"
+    query_key = f"{encoder.name}__{es.directory.split('__')[0]}__{es.query_file}"
     docs = cached(cache, doc_key, lambda: encoder.encode_documents(texts))
     queries = cached(cache, query_key, lambda: encoder.encode_queries([t for _, t in es.queries]))
     return docs, queries
@@ -200,10 +219,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/techmatch-emb"))
     parser.add_argument("--sets", default=",".join(s[0] for s in SETS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-docs", type=int, default=0, help="cut corpora to judged docs + random others")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     chosen_sets = [s for s in SETS if s[0] in args.sets.split(",")]
-    evalsets = [load_set(*s) for s in chosen_sets]
+    evalsets = [load_set(*s, max_docs=args.max_docs) for s in chosen_sets]
     for encoder_name in args.encoders.split(","):
         encoder = create_encoder(EncoderConfig(name=encoder_name, threads=args.threads, batch_size=16))
         tune_encoder(encoder, evalsets, args.cache)

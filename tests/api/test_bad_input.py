@@ -49,17 +49,25 @@ def test_oversized_body_while_streaming(client: TestClient, world: World) -> Non
     headers = {**world.headers("enterprise"), "Content-Type": "application/json"}
     r = client.post(f"{P}/needs", content=chunks(), headers=headers)
     assert _error(r, 413) == "payload_too_large"
-    imported = client.post(f"{P}/needs/import?format=jsonl", content=chunks(), headers=world.headers("enterprise"))
+    imported = client.post(
+        f"{P}/needs/import?format=jsonl", content=chunks(), headers=world.headers("enterprise")
+    )
     assert _error(imported, 413) == "payload_too_large"
     assert _count(world) == 0
 
 
 def test_invalid_utf8_is_a_client_error(client: TestClient, world: World) -> None:
     headers = {**world.headers("enterprise"), "Content-Type": "application/json"}
-    r = client.post(f"{P}/needs", content=b'{"title": "\xff\xfe\xfa", "description": "x", "field_code": "F02"}', headers=headers)
+    r = client.post(
+        f"{P}/needs",
+        content=b'{"title": "\xff\xfe\xfa", "description": "x", "field_code": "F02"}',
+        headers=headers,
+    )
     assert _error(r, 400) == "bad_request"
     lone_surrogate = rb'{"title": "a\ud800b", "description": "x", "field_code": "F02"}'
-    assert _error(client.post(f"{P}/needs", content=lone_surrogate, headers=headers), 422) == "validation_error"
+    assert (
+        _error(client.post(f"{P}/needs", content=lone_surrogate, headers=headers), 422) == "validation_error"
+    )
     assert _count(world) == 0
 
 
@@ -110,26 +118,50 @@ def test_unknown_codes_and_money_in_contracts(client: TestClient, world: World) 
         "signed_on": "2026-01-01",
     }
     for amount in ("100.001", "-5", "abc"):
-        r = client.post(f"{P}/contracts", json={**contract, "contract_amount": amount}, headers=world.headers("broker"))
+        r = client.post(
+            f"{P}/contracts", json={**contract, "contract_amount": amount}, headers=world.headers("broker")
+        )
         assert _error(r, 422) == "validation_error"
-    r = client.post(f"{P}/contracts", json={**contract, "contract_amount": "1", "tech_transaction_amount": "2"}, headers=world.headers("broker"))
+    r = client.post(
+        f"{P}/contracts",
+        json={**contract, "contract_amount": "1", "tech_transaction_amount": "2"},
+        headers=world.headers("broker"),
+    )
     assert _error(r, 422) == "validation_error"
 
 
 def test_malformed_requests(client: TestClient, world: World) -> None:
     h = world.headers("enterprise")
     json_headers = {**h, "Content-Type": "application/json"}
-    assert _error(client.post(f"{P}/needs", content=b"{not json", headers=json_headers), 422) == "validation_error"
-    assert _error(client.post(f"{P}/needs", content=b"[1, 2]", headers=json_headers), 422) == "validation_error"
+    assert (
+        _error(client.post(f"{P}/needs", content=b"{not json", headers=json_headers), 422)
+        == "validation_error"
+    )
+    assert (
+        _error(client.post(f"{P}/needs", content=b"[1, 2]", headers=json_headers), 422) == "validation_error"
+    )
     deep = b"[" * 100_00 + b"]" * 100_00
     assert client.post(f"{P}/needs", content=deep, headers=json_headers).status_code in (400, 422)
-    assert _error(client.post(f"{P}/needs", content=b"title=x", headers={**h, "Content-Type": "text/plain"}), 422) == "validation_error"
+    assert (
+        _error(
+            client.post(f"{P}/needs", content=b"title=x", headers={**h, "Content-Type": "text/plain"}), 422
+        )
+        == "validation_error"
+    )
     assert _error(client.get(f"{P}/needs/abc", headers=h), 422) == "validation_error"
     assert _error(client.get(f"{P}/needs/99999999999999999999999", headers=h), 422) == "validation_error"
     assert _error(client.get(f"{P}/needs/-1", headers=h), 422) == "validation_error"
     assert _error(client.get(f"{P}/nowhere", headers=h), 404) == "not_found"
     assert _error(client.delete(f"{P}/needs", headers=h), 405) == "method_not_allowed"
-    assert client.get(f"{P}/needs", params={"q": "%ff\x00"}, headers=h).status_code == 200
+    assert client.get(f"{P}/needs", params={"q": "%ff\u00e9"}, headers=h).status_code == 200
+    assert _error(client.get(f"{P}/needs", params={"q": "a\x00b"}, headers=h), 422) == "validation_error"
+
+
+def test_nul_characters_are_refused_on_both_databases(client: TestClient, world: World) -> None:
+    """PostgreSQL cannot store NUL in text, SQLite can: the schema refuses it the same way on both."""
+    r = client.post(f"{P}/needs", json={**GOOD, "title": "滚刀\x00材料"}, headers=world.headers("enterprise"))
+    assert _error(r, 422) == "validation_error"
+    assert "control characters" in r.json()["error"]["message"]
 
 
 def test_authorization_header_garbage(client: TestClient) -> None:
@@ -143,16 +175,35 @@ def test_stats_and_export_filters_are_checked(client: TestClient, world: World) 
     for path in ("/stats/turnover", "/stats/funnel", "/exports/annual-report"):
         r = client.get(f"{P}{path}", params={"year": 2026, "region_code": "=\u00d5\x0b,"}, headers=admin)
         assert _error(r, 422) == "validation_error", path
-    assert client.get(f"{P}/stats/turnover", params={"region_code": "410100"}, headers=admin).status_code == 200
-    assert _error(client.get(f"{P}/stats/turnover", params={"group_by": "password"}, headers=admin), 422) == "validation_error"
+    assert (
+        client.get(f"{P}/stats/turnover", params={"region_code": "410100"}, headers=admin).status_code == 200
+    )
+    assert (
+        _error(client.get(f"{P}/stats/turnover", params={"group_by": "password"}, headers=admin), 422)
+        == "validation_error"
+    )
 
 
-@pytest.mark.xfail(strict=True, reason="services/exports.py writes control characters into xlsx cells (reported)")
-def test_control_characters_in_a_title_do_not_break_the_excel_export(client: TestClient, world: World) -> None:
+def test_control_characters_are_refused_and_never_break_the_excel_export(
+    client: TestClient, world: World
+) -> None:
     contract = {
-        "contract_number": "HT-CTL", "contract_type": "技术转让", "title": "滚刀\x0b材料",
-        "buyer_org_id": world.org["ent_a"], "seller_org_id": world.org["uni"], "field_code": "F02",
-        "contract_amount": "1.00", "tech_transaction_amount": "1.00", "signed_on": "2026-01-01",
+        "contract_number": "HT-CTL",
+        "contract_type": "技术转让",
+        "title": "滚刀\x0b材料",
+        "buyer_org_id": world.org["ent_a"],
+        "seller_org_id": world.org["uni"],
+        "field_code": "F02",
+        "contract_amount": "1.00",
+        "tech_transaction_amount": "1.00",
+        "signed_on": "2026-01-01",
     }
-    assert client.post(f"{P}/contracts", json=contract, headers=world.headers("broker")).status_code == 201
-    assert client.get(f"{P}/exports/contracts", params={"format": "xlsx"}, headers=world.headers("admin")).status_code == 200
+    refused = client.post(f"{P}/contracts", json=contract, headers=world.headers("broker"))
+    assert _error(refused, 422) == "validation_error"
+    assert "control characters" in refused.json()["error"]["message"]
+    assert (
+        client.get(
+            f"{P}/exports/contracts", params={"format": "xlsx"}, headers=world.headers("admin")
+        ).status_code
+        == 200
+    )

@@ -20,14 +20,26 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TECHMATCH_DATA_DIR": str(data_dir), "TECHMATCH_ENCODER": "hashing"}
     env.pop("TECHMATCH_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
     for command in group.registered_commands:
-        found.append((*prefix, command.name or (command.callback.__name__.replace("_", "-") if command.callback else "")))
+        found.append(
+            (
+                *prefix,
+                command.name or (command.callback.__name__.replace("_", "-") if command.callback else ""),
+            )
+        )
     for sub in group.registered_groups:
         if sub.typer_instance is not None and sub.name:
             found.extend(_commands(sub.typer_instance, (*prefix, sub.name)))

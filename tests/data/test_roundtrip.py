@@ -279,7 +279,7 @@ def test_policy_and_audit_roundtrip(engine: Engine) -> None:
 def test_naive_datetime_refused(engine: Engine) -> None:
     ids = _seed(engine)
     with pytest.raises(Exception, match="naive datetime"), Session(engine) as s:
-        s.add(AuditEvent(entity="need", entity_id=ids["need"], action="x", at=datetime(2025, 1, 1)))  # noqa: DTZ001
+        s.add(AuditEvent(entity="need", entity_id=ids["need"], action="x", at=datetime(2025, 1, 1)))
         s.commit()
 
 

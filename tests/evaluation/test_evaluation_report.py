@@ -9,7 +9,7 @@ import pytest
 
 from evaluation.datasets import load_dataset
 from evaluation.harness import HarnessConfig
-from evaluation.report import Slice, evaluate_slices, render_markdown
+from evaluation.report import Slice, evaluate_slices, main, render_markdown
 from evaluation.results import format_table
 from evaluation.scale import build_scale_set, split_in_two
 
@@ -81,3 +81,13 @@ def test_bm25_through_the_engine_reproduces_the_published_csl_figure() -> None:
     bm25 = results[0][1]["systems"]["bm25"]
     assert bm25["Recall@1"] > 0.95  # shared/data/README.md: BM25 R@1 ~ 0.97 on csl_dev_zh titles
     assert bm25["Recall@100"] >= bm25["Recall@10"] >= bm25["Recall@1"]
+
+
+def test_report_main_writes_the_markdown_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_set(tmp_path / "data" / "csl_dev_zh")
+    out = tmp_path / "results" / "quality.md"
+    args = ["--data-dir", str(tmp_path / "data"), "--out", str(out), "--engine-encoder", "hashing"]
+    assert main([*args, "--only", "csl_dev_zh", "--cache-dir", str(tmp_path / "cache")]) == 0
+    written = out.read_text("utf-8")
+    assert written == capsys.readouterr().out
+    assert "| csl_dev_zh titles (3 q / 3 docs) | bm25 |" in written

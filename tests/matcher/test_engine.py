@@ -152,10 +152,12 @@ def test_save_load_round_trip_and_refusals(engine_factory: Factory, tmp_path: Pa
 
 def test_engine_version_tracks_config(encoder: HashingEncoder) -> None:
     a = MatchEngine(encoder, EngineConfig())
-    b = MatchEngine(encoder, EngineConfig(dense_weight=0.5))
+    b = MatchEngine(encoder, EngineConfig(dense_weight=0.25))
     assert a.engine_version.startswith("hashing@") and a.engine_version != b.engine_version
     assert EngineConfig.from_dict(b.config.to_dict()) == b.config
-    assert EngineConfig.for_encoder("use-m3").fusion == "weighted"
+    assert EngineConfig.for_encoder("use-m3").dense_weight == 0.4
+    assert EngineConfig.for_encoder("e5-small") == EngineConfig()
+    assert EngineConfig.for_encoder("use-m3", index_backend="numpy").index_backend == "numpy"
     with pytest.raises(ValueError):
         EngineConfig(dense_weight=0.0, lexical_weight=0.0)
 

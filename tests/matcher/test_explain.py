@@ -54,7 +54,7 @@ def test_why_not_flags_either_order() -> None:
         maturity=7,
         region_code="410100",
         modes=frozenset({"转让"}),
-        field_code="08",
+        field_code="F08",
     )
     ach = Posting(
         id=2,
@@ -63,9 +63,9 @@ def test_why_not_flags_either_order() -> None:
         body="",
         asking_price=Decimal(150),
         maturity=4,
-        region_code="110000",
+        region_code="410200",  # Kaifeng: another city of the same province
         modes=frozenset({"许可"}),
-        field_code="09",
+        field_code="F09",
     )
     expected = ("over_budget", "less_mature_than_asked", "other_region", "mode_mismatch", "other_field")
     assert why_not_flags(need, ach) == why_not_flags(ach, need) == expected
@@ -77,9 +77,9 @@ def test_why_not_flags_either_order() -> None:
         body="",
         asking_price=Decimal(90),
         maturity=8,
-        region_code="410200",
+        region_code="410105",  # a district of Zhengzhou: same city
         modes=frozenset({"转让"}),
-        field_code="0812",
+        field_code="F08.12",
     )
     assert why_not_flags(need, fine) == ()
     assert why_not_flags(need, need) == ()

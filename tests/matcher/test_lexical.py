@@ -121,3 +121,20 @@ def test_tokenizer_shapes() -> None:
     tokens = cjk_bigram_tokens("锂电池 Battery-Pack 2024")
     assert {"锂", "电", "池", "锂电", "电池", "battery", "pack", "2024"} == set(tokens)
     assert "the" not in cjk_bigram_tokens("the battery")
+
+
+def test_score_all_serves_lookups_and_top_k(rng: np.random.Generator) -> None:
+    index = BM25Index(tokenizer=lambda text: text.split())
+    docs = {i: random_doc(rng) for i in range(30)}
+    for doc_id, tokens in docs.items():
+        index.upsert_tokens(doc_id, tokens)
+    index.remove([4])
+    docs.pop(4)
+    query = ["电池", "光伏", "solar"]
+    expected = brute_force(docs, query, index.params)
+    scores = index.score_all(query)
+    looked_up = scores.get([0, 4, 7, 12345])
+    assert looked_up[4] == 0.0 and looked_up[12345] == 0.0
+    for doc_id in (0, 7):
+        assert looked_up[doc_id] == pytest.approx(expected.get(doc_id, 0.0))
+    assert [h.id for h in scores.top(3)] == [h.id for h in index.search(query, 3)]

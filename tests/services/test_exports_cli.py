@@ -189,3 +189,15 @@ def test_cli_match_and_assign(cli_world: World) -> None:
     assert json.loads(run.output.strip().splitlines()[-1])["created"] == 1
     assigned = runner.invoke(app, ["assign"])
     assert assigned.exit_code == 0 and json.loads(assigned.output)["assigned"] == 1
+
+
+def test_xlsx_strips_control_characters_from_stored_text() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from services.exports import rows_to_xlsx
+
+    book = load_workbook(io.BytesIO(rows_to_xlsx([{"title": "滚刀\x0b材料\x00"}], "t")))
+    assert book.active is not None
+    assert book.active["A2"].value == "滚刀材料"

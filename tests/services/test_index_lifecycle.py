@@ -25,7 +25,11 @@ NEEDS = [
     ("锂电池低温性能差", "冬季储能电池容量衰减明显，需要低温电解液。", "F06"),
 ]
 ACHIEVEMENTS = [
-    ("高耐磨硬质合金滚刀材料", "本成果提供一种用于盾构滚刀的硬质合金材料，耐磨性提高一倍，盾构刀盘换刀次数减少，刀具寿命显著延长。", "F02"),
+    (
+        "高耐磨硬质合金滚刀材料",
+        "本成果提供一种用于盾构滚刀的硬质合金材料，耐磨性提高一倍，盾构刀盘换刀次数减少，刀具寿命显著延长。",
+        "F02",
+    ),
     ("抗赤霉病小麦新品种郑麦", "选育出高抗赤霉病的小麦品种，产量稳定，适合黄淮麦区推广。", "F11"),
     ("宽温域锂离子电池电解液", "新型电解液在零下三十度仍保持百分之八十容量，适用于储能和动力电池。", "F06"),
     ("工业机器人视觉定位", "基于深度学习的机器人视觉定位系统，定位精度高。", "F02"),
@@ -40,8 +44,12 @@ def _index(directory: Path | None) -> IndexService:
 @pytest.fixture
 def market(engine: Engine, tmp_path: Path) -> tuple[IndexService, Actor, Actor, Path]:
     with Session(engine) as s:
-        ent = Organization(name="郑州装备公司", kind=OrgKind.ENTERPRISE, uscc="91350100M000100Y43", region_code="410100")
-        uni = Organization(name="郑州大学", kind=OrgKind.UNIVERSITY, uscc="12100000400010398P", region_code="410100")
+        ent = Organization(
+            name="郑州装备公司", kind=OrgKind.ENTERPRISE, uscc="91350100M000100Y43", region_code="410100"
+        )
+        uni = Organization(
+            name="郑州大学", kind=OrgKind.UNIVERSITY, uscc="12100000400010398P", region_code="410100"
+        )
         s.add_all([ent, uni])
         s.commit()
         buyer = Actor(user_id=None, org_id=ent.id, role=Role.ENTERPRISE)
@@ -49,9 +57,13 @@ def market(engine: Engine, tmp_path: Path) -> tuple[IndexService, Actor, Actor, 
     index = _index(tmp_path / "index")
     index.start(engine)
     for title, body, field in NEEDS:
-        postings.create_need(engine, index, buyer, NeedCreate(title=title, description=body, field_code=field))
+        postings.create_need(
+            engine, index, buyer, NeedCreate(title=title, description=body, field_code=field)
+        )
     for title, body, field in ACHIEVEMENTS:
-        postings.create_achievement(engine, index, seller, AchievementCreate(title=title, abstract=body, field_code=field))
+        postings.create_achievement(
+            engine, index, seller, AchievementCreate(title=title, abstract=body, field_code=field)
+        )
     index.save()
     return index, buyer, seller, tmp_path / "index"
 
@@ -62,7 +74,9 @@ def _answers(engine: Engine, index: IndexService) -> list[list[int]]:
         return [[x.id for x in index.suggest(n, k=3)] for n in needs if n is not None]
 
 
-def test_create_updates_index_and_suggests_both_ways(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
+def test_create_updates_index_and_suggests_both_ways(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
     index, _, _, _ = market
     assert index.counts() == {"need": 3, "achievement": 4}
     answers = _answers(engine, index)
@@ -75,7 +89,9 @@ def test_create_updates_index_and_suggests_both_ways(engine: Engine, market: tup
         assert index.suggest(ach, k=1)[0].id == 2  # achievement → needs
 
 
-def test_rebuild_after_missing_or_corrupt_files(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
+def test_rebuild_after_missing_or_corrupt_files(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
     index, _, _, directory = market
     before = _answers(engine, index)
     for victim in sorted(directory.rglob("*")):
@@ -92,34 +108,57 @@ def test_rebuild_after_missing_or_corrupt_files(engine: Engine, market: tuple[In
     assert _answers(engine, missing) == before
 
 
-def test_catch_up_after_changes_while_down(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
-    index, buyer, _, directory = market
+def test_catch_up_after_changes_while_down(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
+    _, buyer, _, directory = market
     offline = _index(None)  # a second process changes the database while the saved index is not running
     postings.set_status(engine, offline, buyer, Need, 2, PostingStatus.WITHDRAWN)
-    postings.create_need(engine, offline, buyer, NeedCreate(title="氢燃料电池电堆寿命短", description="电堆衰减快。", field_code="F06"))
+    postings.create_need(
+        engine,
+        offline,
+        buyer,
+        NeedCreate(title="氢燃料电池电堆寿命短", description="电堆衰减快。", field_code="F06"),
+    )
     restarted = _index(directory)
     assert restarted.start(engine).startswith("loaded")
     assert restarted.counts() == {"need": 3, "achievement": 4}
     assert 2 not in restarted._indexed_ids(Side.NEED)
 
 
-def test_withdraw_removes_and_update_reindexes(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
+def test_withdraw_removes_and_update_reindexes(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
     index, buyer, _, _ = market
     postings.set_status(engine, index, buyer, Need, 1, PostingStatus.WITHDRAWN)
     assert index.counts()["need"] == 2
-    postings.update_posting(engine, index, buyer, Need, 3, NeedUpdate(title="盾构滚刀寿命短", description="滚刀磨损严重需要耐磨硬质合金。"))
+    postings.update_posting(
+        engine,
+        index,
+        buyer,
+        Need,
+        3,
+        NeedUpdate(title="盾构滚刀寿命短", description="滚刀磨损严重需要耐磨硬质合金。"),
+    )
     with Session(engine) as s:
         need = s.get(Need, 3)
         assert need is not None
         assert index.suggest(need, k=1)[0].id == 1
 
 
-def test_bad_codes_and_foreign_org_refused(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
+def test_bad_codes_and_foreign_org_refused(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
     index, buyer, seller, _ = market
     with pytest.raises(InvalidInputError, match="unknown field code"):
         postings.create_need(engine, index, buyer, NeedCreate(title="t", description="d", field_code="F99"))
     with pytest.raises(InvalidInputError, match="unknown region code"):
-        postings.create_need(engine, index, buyer, NeedCreate(title="t", description="d", field_code="F01", region_code="999999"))
+        postings.create_need(
+            engine,
+            index,
+            buyer,
+            NeedCreate(title="t", description="d", field_code="F01", region_code="999999"),
+        )
     with pytest.raises(PermissionDeniedError):
         postings.update_posting(engine, index, seller, Need, 1, NeedUpdate(title="x"))
     assert index.counts() == {"need": 3, "achievement": 4}
@@ -128,6 +167,8 @@ def test_bad_codes_and_foreign_org_refused(engine: Engine, market: tuple[IndexSe
 def test_near_duplicate_flagged(engine: Engine, market: tuple[IndexService, Actor, Actor, Path]) -> None:
     index, buyer, _, _ = market
     title, body, field = NEEDS[0]
-    again = postings.create_need(engine, index, buyer, NeedCreate(title=title, description=body, field_code=field))
+    again = postings.create_need(
+        engine, index, buyer, NeedCreate(title=title, description=body, field_code=field)
+    )
     assert again["duplicate_flags"] and again["duplicate_flags"][0]["existing_id"] == 1
     assert again["duplicate_flags"][0]["same_org"] is True
