@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--encoder", action="append", default=[], help="also show this encoder alone")
     parser.add_argument("--engine-encoder", default=None, help="experiments only: another engine encoder")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", action="append", default=[], help="run only these dataset directories")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -109,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dense_baselines=tuple(args.encoder),
         cache_dir=args.cache_dir,
         threads=args.threads,
+        workers=args.workers,
     )
     try:
         chosen = [item for item in SLICES if not args.only or item.directory in args.only]

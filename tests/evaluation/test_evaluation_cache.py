@@ -76,3 +76,15 @@ def test_chunks_are_cached_apart_so_an_interrupted_run_resumes(tmp_path: Path, m
     matrix = cached_vectors(encoder, texts, tmp_path)  # only the last chunk is new
     assert encoder.calls == calls + 1
     assert np.allclose(matrix, encoder.encode_documents(texts))
+
+
+def test_worker_processes_give_the_same_vectors_as_one_process(tmp_path: Path, monkeypatch) -> None:
+    from matcher.encoders import EncoderConfig, create_encoder
+
+    monkeypatch.setattr("evaluation.cache.CHUNK_SIZE", 3)
+    texts = [f"太阳能电池 {i} solar cell number {i}" for i in range(10)]
+    encoder = create_encoder(EncoderConfig(name="hashing"))
+    serial = cached_vectors(encoder, texts, None)
+    pooled = cached_vectors(encoder, texts, tmp_path, workers=2, worker_config=EncoderConfig(name="hashing"))
+    assert np.allclose(serial, pooled)
+    assert len(list((tmp_path / "hashing").glob("*.npy"))) == 4  # every chunk cached

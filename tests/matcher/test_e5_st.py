@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matcher.encoders.base import Encoder, EncoderConfig
+from matcher.encoders.base import Encoder, EncoderConfig, create_encoder
 from matcher.encoders.e5_convert import (
     MANIFEST_NAME,
     _manifest,
@@ -210,10 +210,9 @@ def test_fine_tune_improves_pairs_and_reloads_offline(
     qrels = [line.split("\t") for line in (base / "qrels_lowoverlap.tsv").read_text().splitlines()[1:]]
     pairs = [(titles[q], abstracts[d][:300]) for q, d, *_ in qrels if q in titles and d in abstracts][:32]
     before = _pair_ranks(st_encoder, pairs)
+    monkeypatch.setattr("socket.socket.connect", _no_network)
 
     out = fine_tune(pairs, tmp_path / "tuned", epochs=2, batch_size=16, seed=7, learning_rate=1e-4)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr("socket.socket.connect", _no_network)
     tuned = E5SentenceTransformerEncoder(EncoderConfig("e5-small-st", threads=2), model_path=out)
     after = _pair_ranks(tuned, pairs)
     logging.getLogger(__name__).info("pairs MRR / margin before %s, after %s", before, after)
@@ -225,6 +224,11 @@ def test_fine_tune_improves_pairs_and_reloads_offline(
     assert not np.allclose(base_w[key].numpy(), tuned_w[key].numpy())
     emb = next(k for k in tuned_w if k.endswith("word_embeddings.weight"))
     assert np.array_equal(base_w[emb].numpy(), tuned_w[emb].numpy())  # frozen by default
+
+    by_name = create_encoder(EncoderConfig(f"st:{out}", threads=2))  # the generic loader, by path
+    vectors = by_name.encode_documents(["光伏组件清洗机器人", "battery recycling"])
+    assert by_name.dim == 384 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    shutil.rmtree(out)  # 470 MB
 
 
 def _no_network(*args: object, **kwargs: object) -> None:
