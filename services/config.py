@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matcher.config import DEFAULT_ENCODER
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TECHMATCH_", extra="ignore")
@@ -16,7 +18,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file under data_dir"
     )
     encoder: str = Field(
-        default="hashing", description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
+        default=DEFAULT_ENCODER, description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
     )
     index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
     encoder_threads: int = Field(default=1, ge=1, le=64)
