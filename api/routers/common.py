@@ -57,13 +57,13 @@ class Deleted(BaseModel):
 class NeedOut(NeedRead):
     """A need as the caller may see it (`services.postings.present` masks confidential fields)."""
 
-    org_id: int | None = Field(description="null when the posting is confidential to the caller")  # type: ignore[assignment]
+    org_id: int | None = Field(description="null when the posting is confidential to the caller")
 
 
 class AchievementOut(AchievementRead):
     """An achievement as the caller may see it (confidential fields masked)."""
 
-    org_id: int | None = Field(description="null when the posting is confidential to the caller")  # type: ignore[assignment]
+    org_id: int | None = Field(description="null when the posting is confidential to the caller")
 
 
 class NeedSuggestion(BaseModel):

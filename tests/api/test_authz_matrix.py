@@ -374,8 +374,15 @@ def test_a_broker_sees_only_the_matches_assigned_to_them(client: TestClient, wor
     mine, theirs = f.match(), f.match()
     other_user = f.broker_user()
     admin = world.headers("admin")
-    other_broker = client.post(f"{P}/brokers", json={"user_id": other_user, "field_codes": ["F02"]}, headers=admin).json()
-    assert client.post(f"{P}/matches/{theirs}/reassign", json={"broker_id": other_broker["id"]}, headers=admin).status_code == 200
+    other_broker = client.post(
+        f"{P}/brokers", json={"user_id": other_user, "field_codes": ["F02"]}, headers=admin
+    ).json()
+    assert (
+        client.post(
+            f"{P}/matches/{theirs}/reassign", json={"broker_id": other_broker["id"]}, headers=admin
+        ).status_code
+        == 200
+    )
     queue = client.get(f"{P}/matches", headers=world.headers("broker")).json()
     assert [m["id"] for m in queue] == [mine]
     for method, path, body in (

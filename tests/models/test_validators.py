@@ -49,12 +49,17 @@ def test_uscc_check_char_matches_known_codes() -> None:
         assert uscc_check_char(code[:17]) == code[17]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0", Decimal("0.00")), ("12.5", Decimal("12.50")), (3, Decimal("3.00"))])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0", Decimal("0.00")), ("12.5", Decimal("12.50")), (3, Decimal("3.00"))]
+)
 def test_money_good(value: str | int, expected: Decimal) -> None:
     assert validate_money(value) == expected
 
 
-@pytest.mark.parametrize(("value", "message"), [("-1", "negative"), ("1.234", "2 decimal"), ("abc", "not a number"), ("NaN", "finite")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-1", "negative"), ("1.234", "2 decimal"), ("abc", "not a number"), ("NaN", "finite")],
+)
 def test_money_bad(value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         validate_money(value)
@@ -103,9 +108,16 @@ def test_organization_uscc_in_schema() -> None:
 
 
 def test_contract_amounts() -> None:
-    base = {"contract_number": "2025-1", "contract_type": "技术转让", "title": "滚刀材料转让", "match_id": 1,
-            "signed_on": date(2025, 3, 1)}
-    assert ContractCreate(**base, contract_amount="100", tech_transaction_amount="80").contract_amount == Decimal("100.00")
+    base = {
+        "contract_number": "2025-1",
+        "contract_type": "技术转让",
+        "title": "滚刀材料转让",
+        "match_id": 1,
+        "signed_on": date(2025, 3, 1),
+    }
+    assert ContractCreate(
+        **base, contract_amount="100", tech_transaction_amount="80"
+    ).contract_amount == Decimal("100.00")
     with pytest.raises(ValidationError, match="must not exceed contract_amount"):
         ContractCreate(**base, contract_amount="100", tech_transaction_amount="100.01")
     with pytest.raises(ValidationError, match="buyer_org_id"):
@@ -127,12 +139,25 @@ def test_review_needs_reason() -> None:
 
 
 def test_target_period_and_rule_rate() -> None:
-    target = {"code": "zz-2024", "name": "郑州技术合同成交额", "scope": "city", "metric": "contract_turnover",
-              "value": "80000000000"}
-    assert TargetCreate(**target, period_start=date(2024, 1, 1), period_end=date(2024, 12, 31)).value == Decimal("80000000000.00")
+    target = {
+        "code": "zz-2024",
+        "name": "郑州技术合同成交额",
+        "scope": "city",
+        "metric": "contract_turnover",
+        "value": "80000000000",
+    }
+    assert TargetCreate(
+        **target, period_start=date(2024, 1, 1), period_end=date(2024, 12, 31)
+    ).value == Decimal("80000000000.00")
     with pytest.raises(ValidationError, match="period_start"):
         TargetCreate(**target, period_start=date(2025, 1, 1), period_end=date(2024, 12, 31))
-    rule = {"code": "M1", "name": "揭榜挂帅", "base": "actual_payments", "per": "project", "period": "project"}
+    rule = {
+        "code": "M1",
+        "name": "揭榜挂帅",
+        "base": "actual_payments",
+        "per": "project",
+        "period": "project",
+    }
     assert PolicyRuleCreate(**rule, rate="0.30").rate == Decimal("0.30")
     with pytest.raises(ValidationError, match="less than or equal to 1"):
         PolicyRuleCreate(**rule, rate="1.5")
