@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 import re
 
+from models import validators
+
 __all__ = [
     "USCC_ALPHABET",
     "is_valid_org_code",
@@ -26,30 +28,30 @@ __all__ = [
     "uscc_check_char",
 ]
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
-_USCC_PATTERN = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+USCC_ALPHABET = validators.USCC_ALPHABET
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_PATTERN = re.compile(r"[0-9A-Z]{8}[0-9X]")
 
 
 def uscc_check_char(first17: str) -> str:
-    """The 18th character of a code, computed from its first 17 characters.
+    """The 18th character of a code, computed from its first 17 characters (see `models.validators`).
 
     Raises:
         ValueError: when ``first17`` is not 17 characters of the code alphabet.
     """
     if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
         raise ValueError(f"expected 17 characters of the USCC alphabet, got {first17!r}")
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return validators.uscc_check_char(first17)
 
 
 def is_valid_uscc(code: str) -> bool:
     """True when the code has the GB 32100 shape and its 18th character checks out."""
-    if not isinstance(code, str) or not _USCC_PATTERN.fullmatch(code):
+    if not isinstance(code, str):
         return False
-    return code[17] == uscc_check_char(code[:17])
+    try:
+        return validators.validate_uscc(code) == code
+    except ValueError:
+        return False
 
 
 def _org_value(char: str) -> int:
