@@ -50,7 +50,7 @@ typecheck: install-dev
 	$(BIN)/mypy .
 
 pytest: install-dev assets browser
-	$(BIN)/pytest
+	$(BIN)/pytest -v --durations=15
 
 test: lint typecheck pytest  ## lint, type checks and the whole test suite (SQLite and PostgreSQL)
 
