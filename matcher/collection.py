@@ -8,7 +8,7 @@ import numpy as np
 
 from matcher.attributes import AttributeTable
 from matcher.filters import PostingFilter
-from matcher.index.base import FloatMatrix, VectorIndex
+from matcher.index.base import FloatMatrix, IdArray, VectorIndex
 from matcher.lexical import BM25Index, BM25Params
 from matcher.postings import Posting, Side
 
@@ -48,7 +48,7 @@ class Collection:
             self.texts[posting.id] = text
         self.attributes.upsert(postings)
 
-    def allowed_ids(self, flt: PostingFilter | None) -> set[int] | None:
+    def allowed_ids(self, flt: PostingFilter | None) -> IdArray | None:
         """Ids passing the filter (None: no filter, everything is allowed)."""
         return None if flt is None else self.attributes.allowed_ids(flt)
 

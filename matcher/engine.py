@@ -8,10 +8,12 @@ Thread-safe: one re-entrant lock guards every read and write.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from matcher.collection import Collection
 from matcher.config import EngineConfig
@@ -20,7 +22,7 @@ from matcher.encoders.base import Encoder, FloatMatrix
 from matcher.explain import Explanation, build_explanation
 from matcher.filters import PostingFilter, city_prefix, top_field
 from matcher.fusion import FusedHit, reciprocal_rank_fusion, weighted_score_fusion
-from matcher.index.base import check_vectors
+from matcher.index.base import IdArray, check_vectors
 from matcher.index.registry import create_index
 from matcher.lexical import LexicalScores
 from matcher.postings import Posting, Side, posting_text
@@ -138,13 +140,14 @@ class MatchEngine:
         with self._lock:
             coll = self._collections[side]
             allowed = coll.allowed_ids(filters)
-            if k <= 0 or len(coll) == 0 or (allowed is not None and not allowed):
+            if k <= 0 or len(coll) == 0 or (allowed is not None and allowed.size == 0):
                 return []
             lexical = coll.lexical.score_all(text)
             fused = self._fuse(coll, lexical, query, max(k, self.config.candidate_depth), allowed)[:k]
             self._fill_missing(coll, fused, lexical, query)
+            idf = _memoised(coll.lexical.idf)  # the explanations ask for the same query terms again and again
             return [
-                self._suggestion(coll, hit, rank, text, query_posting, explain)
+                self._suggestion(coll, hit, rank, text, query_posting, explain, idf)
                 for rank, hit in enumerate(fused, start=1)
             ]
 
@@ -154,7 +157,7 @@ class MatchEngine:
         lexical: LexicalScores,
         query: FloatMatrix,
         depth: int,
-        allowed: set[int] | None,
+        allowed: IdArray | None,
     ) -> list[FusedHit]:
         cfg = self.config
         dense = coll.index.search(query, depth, allowed)[0].pairs() if cfg.dense_weight > 0 else []
@@ -192,6 +195,7 @@ class MatchEngine:
         text: str,
         query_posting: Posting | None,
         explain: bool,
+        idf: Callable[[str], float],
     ) -> Suggestion:
         components = {**hit.components, "fused": hit.score}
         candidate = coll.postings[hit.id]
@@ -201,7 +205,7 @@ class MatchEngine:
             build_explanation(
                 text,
                 coll.texts[hit.id],
-                coll.lexical.idf,
+                idf,
                 components,
                 query=query_posting,
                 candidate=candidate,
@@ -213,26 +217,69 @@ class MatchEngine:
 
     def find_duplicates(self, posting: Posting, vector: FloatMatrix | None = None) -> list[DuplicateFlag]:
         """Existing postings on the same side that the given one nearly repeats (itself excluded)."""
-        cfg = self.config.dedup
-        text = self.text_of(posting)
-        query = (
-            self.encoder.encode_documents([text])
-            if vector is None
-            else check_vectors(vector, self.encoder.dim)
+        return self.find_duplicates_many([posting], vector)[0]
+
+    def find_duplicates_many(
+        self, postings: Sequence[Posting], vectors: FloatMatrix | None = None
+    ) -> list[list[DuplicateFlag]]:
+        """`find_duplicates` for a batch of new postings, one dense search for all of them.
+
+        A posting is also checked against the batch's earlier postings of its side, so a file that
+        repeats itself is flagged just as if its rows had been created one after another.
+        """
+        if not postings:
+            return []
+        texts = [self.text_of(p) for p in postings]
+        matrix = (
+            self.encoder.encode_documents(texts)
+            if vectors is None
+            else check_vectors(vectors, self.encoder.dim, rows=len(postings))
         )
+        flags: list[list[DuplicateFlag]] = [[] for _ in postings]
         with self._lock:
-            coll = self._collections[posting.side]
-            hits = coll.index.search(query, cfg.candidates + 1)[0].pairs()
-            flags = []
-            for doc_id, cosine in hits:
-                if doc_id == posting.id or cosine < cfg.min_cosine:
-                    continue
-                jac = shingle_jaccard(text, coll.texts[doc_id], cfg.shingle_size)
-                if jac >= cfg.min_jaccard:
-                    other = coll.postings[doc_id]
-                    same_org = posting.org_id is not None and posting.org_id == other.org_id
-                    flags.append(DuplicateFlag(doc_id, str(posting.side), float(cosine), jac, same_org))
-        return sorted(flags, key=lambda f: (-f.cosine, f.existing_id))
+            for side in Side:
+                rows = [i for i, p in enumerate(postings) if p.side is side]
+                if rows:
+                    self._duplicates_on_side(self._collections[side], postings, texts, matrix, rows, flags)
+        return [sorted(f, key=lambda flag: (-flag.cosine, flag.existing_id)) for f in flags]
+
+    def _duplicates_on_side(
+        self,
+        coll: Collection,
+        postings: Sequence[Posting],
+        texts: Sequence[str],
+        matrix: FloatMatrix,
+        rows: Sequence[int],
+        flags: list[list[DuplicateFlag]],
+    ) -> None:
+        cfg = self.config.dedup
+        results = coll.index.search(matrix[rows], cfg.candidates + 1) if len(coll) else []
+        for at, result in zip(rows, results, strict=False):
+            for doc_id, cosine in result.pairs():
+                if doc_id != postings[at].id and cosine >= cfg.min_cosine:
+                    self._flag(
+                        flags[at], postings[at], texts[at], coll.postings[doc_id], coll.texts[doc_id], cosine
+                    )
+        if len(rows) > 1:  # earlier postings of the same batch
+            within = matrix[rows] @ matrix[rows].T
+            for a, b in zip(*np.nonzero(np.tril(within, -1) >= cfg.min_cosine), strict=True):
+                i, j = rows[a], rows[b]
+                if postings[i].id != postings[j].id:
+                    self._flag(flags[i], postings[i], texts[i], postings[j], texts[j], float(within[a, b]))
+
+    def _flag(
+        self,
+        out: list[DuplicateFlag],
+        new: Posting,
+        text: str,
+        other: Posting,
+        other_text: str,
+        cosine: float,
+    ) -> None:
+        jac = shingle_jaccard(text, other_text, self.config.dedup.shingle_size)
+        if jac >= self.config.dedup.min_jaccard:
+            same_org = new.org_id is not None and new.org_id == other.org_id
+            out.append(DuplicateFlag(other.id, str(new.side), float(cosine), jac, same_org))
 
     # ----- persistence ----------------------------------------------------------------------------
     def save(self, directory: Path | str) -> None:
@@ -252,6 +299,18 @@ class MatchEngine:
         engine = cls(encoder, config, **kwargs)
         load_engine(engine, Path(directory))
         return engine
+
+
+def _memoised(function: Callable[[str], float]) -> Callable[[str], float]:
+    cache: dict[str, float] = {}
+
+    def lookup(term: str) -> float:
+        value = cache.get(term)
+        if value is None:
+            value = cache[term] = function(term)
+        return value
+
+    return lookup
 
 
 def _attribute_components(query: Posting, candidate: Posting) -> dict[str, float]:

@@ -9,18 +9,28 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from matcher.filters import city_prefix, top_field
 from matcher.postings import Posting, Side
-from matcher.tokenize import cjk_bigram_tokens, is_cjk, normalize, split_sentences
+from matcher.tokenize import (
+    CJK_RUN_RE,
+    ENGLISH_STOPWORDS,
+    cjk_bigram_tokens,
+    is_cjk,
+    normalize,
+    split_sentences,
+)
 
 __all__ = ["Explanation", "best_sentence", "build_explanation", "flag_names", "shared_terms", "why_not_flags"]
 
 Idf = Callable[[str], float]
 _CJK_MIN = 2
+_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -60,16 +70,7 @@ def _common_cjk_phrases(query: str, candidate: str) -> set[str]:
 
 
 def _cjk_runs(text: str) -> list[str]:
-    runs, current = [], []
-    for ch in text:
-        if is_cjk(ch):
-            current.append(ch)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    if current:
-        runs.append("".join(current))
-    return runs
+    return CJK_RUN_RE.findall(text)
 
 
 def _phrase_weight(phrase: str, idf: Idf) -> float:
@@ -78,12 +79,25 @@ def _phrase_weight(phrase: str, idf: Idf) -> float:
     return idf(phrase)
 
 
+@lru_cache(maxsize=64)
+def _query_tokens(query: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """(normalised text, tokens other than single CJK characters, English words) of a query; cached
+    because every suggestion of a query asks again."""
+    normalized = normalize(query)
+    tokens = frozenset(t for t in cjk_bigram_tokens(query) if not (len(t) == 1 and is_cjk(t)))
+    return normalized, tokens, _words(normalized)
+
+
+def _words(normalized: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD_RE.findall(normalized) if w not in ENGLISH_STOPWORDS)
+
+
 def shared_terms(query: str, candidate: str, idf: Idf, limit: int = 8) -> tuple[tuple[str, float], ...]:
     """Distinctive terms both texts contain, heaviest first."""
-    q_norm, c_norm = normalize(query), normalize(candidate)
+    q_norm, _, q_words = _query_tokens(query)
+    c_norm = normalize(candidate)
     phrases = _common_cjk_phrases(q_norm, c_norm)
-    c_words = {t for t in cjk_bigram_tokens(c_norm) if not is_cjk(t)}
-    phrases |= {t for t in cjk_bigram_tokens(q_norm) if not is_cjk(t) and t in c_words and not t.isdigit()}
+    phrases |= {w for w in q_words & _words(c_norm) if not w.isdigit()}
     weighted = [(p, _phrase_weight(p, idf)) for p in phrases]
     weighted = [(p, w) for p, w in weighted if w > 0]
     weighted.sort(key=lambda item: (-item[1], item[0]))
@@ -91,12 +105,11 @@ def shared_terms(query: str, candidate: str, idf: Idf, limit: int = 8) -> tuple[
 
 
 def best_sentence(query: str, candidate: str, idf: Idf) -> str:
-    """The candidate sentence covering the most idf weight of the query's tokens."""
-    q_tokens = set(cjk_bigram_tokens(query))
+    """The candidate sentence covering the most idf weight of the query's tokens (CJK unigrams aside)."""
+    tokens = _query_tokens(query)[1]
     best, best_score = "", 0.0
     for sentence in split_sentences(candidate):
-        shared = q_tokens.intersection(cjk_bigram_tokens(sentence))
-        score = sum(idf(t) for t in shared if not (is_cjk(t) and len(t) == 1))
+        score = sum(idf(t) for t in tokens.intersection(cjk_bigram_tokens(sentence)))
         if score > best_score:
             best, best_score = sentence, score
     return best

@@ -17,7 +17,7 @@ Tokenizer = Callable[[str], list[str]]
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
-_CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
+CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 _SENTENCE_RE = re.compile(rf"(?<=[。！？；\n])|(?<=[.!?;])(?=\s|[{_CJK}])")
 
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(
@@ -77,7 +77,7 @@ def normalize(text: str) -> str:
 
 def is_cjk(token: str) -> bool:
     """True if the token is made of CJK ideographs."""
-    return bool(_CJK_RUN_RE.fullmatch(token))
+    return bool(CJK_RUN_RE.fullmatch(token))
 
 
 def cjk_bigram_tokens(text: str) -> list[str]:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     )
     index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
     encoder_threads: int = Field(default=1, ge=1, le=64)
+    search_threads: int = Field(
+        default=1, ge=1, le=64, description="FAISS threads; a one-row search is slower on two"
+    )
     encoder_batch_size: int = Field(default=32, ge=1, le=1024)
     suggestions_per_posting: int = Field(default=10, ge=1, le=100)
     secret_key: str = Field(default="dev-only-change-me", description="signs access tokens")

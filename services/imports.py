@@ -1,7 +1,8 @@
 """Bulk import of needs or achievements from JSONL or CSV in one request.
 
-Every valid row goes through the same create service as a single posting (so checks, audit and the
-index update are identical); invalid rows are reported by line number with the reason. Re-sending a
+Valid rows are stored through the same `insert_postings` as a single create (same checks, audit,
+duplicate flags and index update), in chunks of CHUNK_ROWS rows per transaction so that a chunk shares
+one encoding batch and one dense search; invalid rows are reported by line number with the reason. Re-sending a
 file does not duplicate: a row whose external_id the organisation already stored is reported as
 ``skipped_duplicate``, and a request with an Idempotency-Key seen before replays the stored result.
 """
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from data.db import session_scope
 from models import Achievement, ImportRecord, Need, Organization, Role
@@ -24,7 +25,7 @@ from models.schemas import AchievementCreate, NeedCreate
 from services.actor import Actor
 from services.errors import InvalidInputError, NotFoundError, PermissionDeniedError, ServiceError
 from services.index import IndexService
-from services.postings import ACHIEVEMENT_OWNER_KINDS, NEED_OWNER_KINDS, create_achievement, create_need
+from services.postings import ACHIEVEMENT_OWNER_KINDS, NEED_OWNER_KINDS, check_codes, insert_postings
 
 Kind = Literal["need", "achievement"]
 Format = Literal["jsonl", "csv"]
@@ -32,6 +33,7 @@ RowStatus = Literal["created", "skipped_duplicate", "invalid"]
 LIST_FIELDS = frozenset({"keywords", "modes"})
 _LIST_SEPARATORS = (";", "；", "|", "、")
 MAX_ROWS = 20_000
+CHUNK_ROWS = 256  # rows per transaction: one encoding batch and one dense search each
 
 
 class RowOutcome(BaseModel):
@@ -71,8 +73,17 @@ def import_postings(
         stored = _stored_result(db, owner, kind, idempotency_key)
         if stored is not None:
             return stored.model_copy(update={"replayed": True})
-    rows = parse_rows(payload, fmt)
-    outcomes = [_import_row(db, index, actor, kind, owner, line, row) for line, row in rows]
+    outcomes: list[RowOutcome] = []
+    valid: list[tuple[int, NeedCreate | AchievementCreate]] = []
+    for line, row in parse_rows(payload, fmt):
+        checked = _check_row(kind, line, row)
+        if isinstance(checked, RowOutcome):
+            outcomes.append(checked)
+        else:
+            valid.append((line, checked))
+    for start in range(0, len(valid), CHUNK_ROWS):
+        outcomes.extend(_store_chunk(db, index, actor, kind, owner, valid[start : start + CHUNK_ROWS]))
+    outcomes.sort(key=lambda o: o.line)
     result = ImportResult(
         kind=kind,
         format=fmt,
@@ -121,15 +132,10 @@ def _stored_result(db: Engine, org_id: int, kind: Kind, key: str) -> ImportResul
         return None if record is None else ImportResult.model_validate(record.result)
 
 
-def _import_row(
-    db: Engine,
-    index: IndexService,
-    actor: Actor,
-    kind: Kind,
-    owner: int,
-    line: int,
-    row: dict[str, Any] | str,
-) -> RowOutcome:
+def _check_row(
+    kind: Kind, line: int, row: dict[str, Any] | str
+) -> RowOutcome | NeedCreate | AchievementCreate:
+    """The row as a validated create request, or the reason it cannot be one."""
     if isinstance(row, str):
         return RowOutcome(line=line, status="invalid", code="unreadable_row", message=row)
     external_id = row.get("external_id") if isinstance(row.get("external_id"), str) else None
@@ -137,6 +143,7 @@ def _import_row(
         data: NeedCreate | AchievementCreate = (
             NeedCreate.model_validate(row) if kind == "need" else AchievementCreate.model_validate(row)
         )
+        check_codes(data.field_code, data.region_code)
     except ValidationError as exc:
         return RowOutcome(
             line=line,
@@ -145,28 +152,51 @@ def _import_row(
             code="validation_error",
             message=_describe(exc),
         )
-    if data.external_id and _already_stored(db, kind, owner, data.external_id):
-        return RowOutcome(line=line, status="skipped_duplicate", external_id=data.external_id)
-    try:
-        if isinstance(data, NeedCreate):
-            created = create_need(db, index, actor, data, org_id=owner)
-        else:
-            created = create_achievement(db, index, actor, data, org_id=owner)
     except ServiceError as exc:
-        status: RowStatus = "skipped_duplicate" if exc.code == "duplicate_external_id" else "invalid"
         return RowOutcome(
-            line=line, status=status, external_id=external_id, code=exc.code, message=exc.message
+            line=line, status="invalid", external_id=external_id, code=exc.code, message=exc.message
         )
-    return RowOutcome(line=line, status="created", id=created["id"], external_id=data.external_id)
+    return data
 
 
-def _already_stored(db: Engine, kind: Kind, org_id: int, external_id: str) -> bool:
+def _store_chunk(
+    db: Engine,
+    index: IndexService,
+    actor: Actor,
+    kind: Kind,
+    owner: int,
+    chunk: list[tuple[int, NeedCreate | AchievementCreate]],
+) -> list[RowOutcome]:
+    """Store one chunk of valid rows in one transaction; rows whose external_id the organisation
+    already holds (stored, or earlier in this file) are skipped."""
     model: type[Need] | type[Achievement] = Need if kind == "need" else Achievement
-    with Session(db) as session:
-        hit = session.exec(
-            select(model.id).where(model.org_id == org_id, model.external_id == external_id)
-        ).first()
-        return hit is not None
+    wanted = {data.external_id for _, data in chunk if data.external_id}
+    with session_scope(db) as session:
+        org = session.get(Organization, owner)
+        assert org is not None  # checked by _owner
+        stored = set(
+            session.exec(
+                select(model.external_id).where(model.org_id == owner, col(model.external_id).in_(wanted))
+            ).all()
+            if wanted
+            else ()
+        )
+        outcomes, fresh = [], []
+        for line, data in chunk:
+            if data.external_id and data.external_id in stored:
+                outcomes.append(
+                    RowOutcome(line=line, status="skipped_duplicate", external_id=data.external_id)
+                )
+                continue
+            if data.external_id:
+                stored.add(data.external_id)
+            fresh.append((line, data))
+        rows = insert_postings(session, index, actor, org, [data for _, data in fresh])
+        outcomes.extend(
+            RowOutcome(line=line, status="created", id=row.id, external_id=data.external_id)
+            for (line, data), row in zip(fresh, rows, strict=True)
+        )
+        return outcomes
 
 
 def _describe(exc: ValidationError) -> str:

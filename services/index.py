@@ -27,7 +27,7 @@ from matcher.config import EngineConfig
 from matcher.encoders import Encoder, EncoderConfig, create_encoder
 from matcher.engine import MatchEngine, Suggestion
 from matcher.filters import PostingFilter
-from matcher.index.base import VectorIndexError
+from matcher.index import VectorIndexError, set_search_threads
 from matcher.postings import Posting, Side
 from models import Achievement, EmbeddingCache, Maturity, Need, PostingStatus
 from services.config import Settings
@@ -124,6 +124,8 @@ class IndexService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IndexService:
+        if settings.index_backend.startswith("faiss"):
+            set_search_threads(settings.search_threads)
         encoder = create_encoder(
             EncoderConfig(
                 name=settings.encoder,
@@ -237,13 +239,27 @@ class IndexService:
     # -- changes ----------------------------------------------------------------------------------
 
     def sync(self, session: Session, row: Need | Achievement) -> None:
-        """Bring the index in line with one posting after it was created, changed or withdrawn."""
+        """Bring the index in line with one posting after it was changed or withdrawn."""
         with self._lock:
             posting = to_posting(row)
             if row.status in INDEXED_STATUSES:
                 self._upsert_rows(session, [row], None)
             else:
                 self.engine.remove(posting.side, [posting.id])
+
+    def add_new(self, session: Session, rows: Sequence[Need | Achievement]) -> list[list[dict[str, object]]]:
+        """Index freshly inserted postings (one encoding per text, one batch) and return, per row,
+        the existing postings it nearly repeats, found before the batch itself was indexed."""
+        if not rows:
+            return []
+        with self._lock:
+            postings = [to_posting(r) for r in rows]
+            vectors = self._vectors(session, postings)
+            flags = self.engine.find_duplicates_many(postings, vectors)
+            live = [i for i, r in enumerate(rows) if r.status in INDEXED_STATUSES]
+            if live:
+                self.engine.upsert([postings[i] for i in live], vectors=vectors[live])
+            return [[dataclasses.asdict(flag) for flag in found] for found in flags]
 
     def _upsert_rows(
         self, session: Session, rows: Sequence[Need | Achievement], progress: Progress | None
@@ -290,10 +306,6 @@ class IndexService:
     ) -> list[Suggestion]:
         with self._lock:
             return self.engine.suggest(to_posting(row), k=k, filters=filters)
-
-    def find_duplicates(self, posting: Posting) -> list[dict[str, object]]:
-        with self._lock:
-            return [dataclasses.asdict(flag) for flag in self.engine.find_duplicates(posting)]
 
     def _indexed_ids(self, side: Side) -> list[int]:
         with self._lock:

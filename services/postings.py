@@ -3,6 +3,7 @@ returning, and a new posting that nearly repeats an existing one is flagged."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,7 +27,7 @@ from models.types import utc_now
 from services import audit
 from services.actor import Actor
 from services.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from services.index import IndexService, to_posting
+from services.index import IndexService
 
 NEED_OWNER_KINDS = frozenset({OrgKind.ENTERPRISE})
 ACHIEVEMENT_OWNER_KINDS = frozenset(
@@ -97,13 +98,8 @@ def create_need(
         org = _owner_org(session, actor, org_id, NEED_OWNER_KINDS)
         check_codes(data.field_code, data.region_code)
         _check_external_id(session, Need, org.id or 0, data.external_id)
-        need = Need(
-            org_id=org.id or 0,
-            region_code=data.region_code or org.region_code,
-            **data.model_dump(exclude={"region_code", "modes"}),
-            modes=[m.value for m in data.modes],
-        )
-        return _finish_create(session, index, actor, need, "need")
+        [need] = insert_postings(session, index, actor, org, [data])
+        return present(need, actor)
 
 
 def create_achievement(
@@ -114,25 +110,37 @@ def create_achievement(
         org = _owner_org(session, actor, org_id, ACHIEVEMENT_OWNER_KINDS)
         check_codes(data.field_code, data.region_code)
         _check_external_id(session, Achievement, org.id or 0, data.external_id)
-        achievement = Achievement(
-            org_id=org.id or 0,
-            region_code=data.region_code or org.region_code,
-            **data.model_dump(exclude={"region_code", "modes"}),
-            modes=[m.value for m in data.modes],
-        )
-        return _finish_create(session, index, actor, achievement, "achievement")
+        [achievement] = insert_postings(session, index, actor, org, [data])
+        return present(achievement, actor)
 
 
-def _finish_create(
-    session: Session, index: IndexService, actor: Actor, row: Row, entity: str
-) -> dict[str, Any]:
-    session.add(row)
+def insert_postings(
+    session: Session,
+    index: IndexService,
+    actor: Actor,
+    org: Organization,
+    items: Sequence[NeedCreate | AchievementCreate],
+) -> list[Need | Achievement]:
+    """Store checked postings of one organisation, flag near-duplicates, audit and index them, all in
+    the caller's transaction; a batch shares one encoding pass and one dense search."""
+    rows: list[Need | Achievement] = [_new_row(org, data) for data in items]
+    session.add_all(rows)
     session.flush()
-    row.duplicate_flags = index.find_duplicates(to_posting(row))
-    audit.record(session, actor, entity, row.id or 0, "create", after=audit.snapshot(row))
-    index.sync(session, row)
+    for row, flags in zip(rows, index.add_new(session, rows), strict=True):
+        row.duplicate_flags = flags
+        audit.record(session, actor, _entity(type(row)), row.id or 0, "create", after=audit.snapshot(row))
     session.flush()
-    return present(row, actor)
+    return rows
+
+
+def _new_row(org: Organization, data: NeedCreate | AchievementCreate) -> Need | Achievement:
+    model: type[Need] | type[Achievement] = Need if isinstance(data, NeedCreate) else Achievement
+    return model(
+        org_id=org.id or 0,
+        region_code=data.region_code or org.region_code,
+        **data.model_dump(exclude={"region_code", "modes"}),
+        modes=[m.value for m in data.modes],
+    )
 
 
 def get_posting(db: Engine, actor: Actor, model: type[Row], posting_id: int) -> dict[str, Any]:

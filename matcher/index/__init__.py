@@ -8,7 +8,7 @@ from matcher.index.base import (
     VectorIndex,
     VectorIndexError,
 )
-from matcher.index.registry import BACKENDS, DEFAULT_BACKEND, create_index
+from matcher.index.registry import BACKENDS, DEFAULT_BACKEND, create_index, set_search_threads
 from matcher.index.store import IndexManifest, load_index, read_manifest, save_index
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "load_index",
     "read_manifest",
     "save_index",
+    "set_search_threads",
 ]

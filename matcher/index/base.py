@@ -28,8 +28,10 @@ __all__ = [
     "SearchResult",
     "VectorIndex",
     "VectorIndexError",
+    "allowed_array",
     "as_id_array",
     "check_vectors",
+    "member_mask",
     "top_k",
 ]
 
@@ -100,6 +102,29 @@ def as_id_array(ids: Sequence[int] | IdArray) -> IdArray:
     if arr.size and arr.min() < 0:
         raise ValueError("ids must be non-negative")
     return arr
+
+
+def allowed_array(allowed: Collection[int]) -> IdArray:
+    """Allowed ids as a 1-d int64 array (no copy when they already are one)."""
+    if isinstance(allowed, np.ndarray):
+        return allowed.astype(np.int64, copy=False).reshape(-1)
+    return np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+
+
+def member_mask(ids: IdArray, allowed: IdArray) -> npt.NDArray[np.bool_]:
+    """Which of ``ids`` are in ``allowed``, vectorised (negative ids, FAISS's and BM25's "none", never are).
+
+    Database ids are small and dense, so a bitmap over them answers in one pass; sparse huge ids fall
+    back to a sort-based ``np.isin``.
+    """
+    if ids.size == 0 or allowed.size == 0:
+        return np.zeros(ids.shape, dtype=bool)
+    top = int(max(ids.max(), allowed.max()))
+    if top >= 32 * (ids.size + allowed.size) + 4096:
+        return np.isin(ids, allowed) & (ids >= 0)
+    bitmap = np.zeros(top + 1, dtype=bool)
+    bitmap[allowed[allowed >= 0]] = True
+    return bitmap[np.clip(ids, 0, top)] & (ids >= 0)
 
 
 def check_vectors(vectors: npt.ArrayLike, dim: int, rows: int | None = None) -> FloatMatrix:

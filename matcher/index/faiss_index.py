@@ -20,8 +20,10 @@ from matcher.index.base import (
     IdArray,
     IndexCorruptError,
     SearchResult,
+    allowed_array,
     as_id_array,
     check_vectors,
+    member_mask,
     top_k,
 )
 
@@ -106,7 +108,8 @@ class FaissFlatIndex:
         if allowed is None:
             distances, labels = self._index.search(matrix, min(k, len(self)))
             return _results(distances, labels)
-        eligible = np.asarray([i for i in allowed if i in self._members], dtype=np.int64)
+        members = self.ids()
+        eligible = members[member_mask(members, allowed_array(allowed))]
         if eligible.size <= EXACT_SUBSET_MAX:
             return _exact(matrix, eligible, self.get_vectors(eligible), k)
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(eligible))
@@ -199,10 +202,11 @@ class FaissHnswIndex:
             positions = None if not self._dead else np.asarray(sorted(self._pos_of.values()), dtype=np.int64)
             wanted = min(k, len(self))
         else:
-            positions = np.asarray([p for i in allowed if (p := self._pos_of.get(i)) is not None], np.int64)
+            by_position = np.asarray(self._pos_ids, dtype=np.int64)
+            positions = np.flatnonzero(member_mask(by_position, allowed_array(allowed))).astype(np.int64)
             wanted = min(k, positions.size)
             if positions.size <= EXACT_SUBSET_MAX:
-                eligible = np.asarray([self._pos_ids[p] for p in positions], dtype=np.int64)
+                eligible = by_position[positions]
                 return _exact(matrix, eligible, self.get_vectors(eligible), k)
         if wanted <= 0:
             return [top_k(np.zeros(0, np.float32), np.zeros(0, np.int64), 0) for _ in range(matrix.shape[0])]

@@ -12,8 +12,10 @@ from matcher.index.base import (
     IdArray,
     IndexCorruptError,
     SearchResult,
+    allowed_array,
     as_id_array,
     check_vectors,
+    member_mask,
     top_k,
 )
 
@@ -84,7 +86,7 @@ class NumpyIndex:
         if allowed is None:
             ids, stored = self._ids[:n], self._vectors[:n]
         else:
-            rows = np.fromiter((r for i in allowed if (r := self._row_of.get(i)) is not None), dtype=np.int64)
+            rows = np.flatnonzero(member_mask(self._ids[:n], allowed_array(allowed)))
             ids, stored = self._ids[rows], self._vectors[rows]
         scores = matrix @ stored.T
         return [top_k(scores[q], ids, k) for q in range(matrix.shape[0])]

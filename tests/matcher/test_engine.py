@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from matcher.config import EngineConfig
+from matcher.dedup import DuplicateFlag
 from matcher.encoders.hashing import HashingEncoder
 from matcher.engine import MatchEngine
 from matcher.filters import PostingFilter
@@ -127,6 +128,29 @@ def test_find_duplicates(engine_factory: Factory, posting_maker: Callable[..., P
     assert all(
         f.existing_id != 20 for f in engine.find_duplicates(engine.collection("achievement").postings[20])
     )
+
+
+def test_find_duplicates_many_checks_the_index_and_the_batch_itself(
+    engine_factory: Factory, posting_maker: Callable[..., Posting]
+) -> None:
+    engine = engine_factory()
+    repost = posting_maker(Side.ACHIEVEMENT, 500, 2, 0, org_id=1000)
+    twin = posting_maker(Side.ACHIEVEMENT, 501, 2, 0, org_id=4242)
+    need = posting_maker(Side.NEED, 502, 2, 0)
+    unrelated = Posting(id=503, side=Side.ACHIEVEMENT, title="区块链溯源", body="农产品区块链溯源平台。")
+    flags = engine.find_duplicates_many([repost, twin, need, unrelated])
+    assert [f.existing_id for f in flags[0]] == engine_ids(engine.find_duplicates(repost))
+    # the twin repeats what the repost repeats, plus the batch's own earlier row 500
+    assert 20 in engine_ids(flags[0])
+    assert set(engine_ids(flags[1])) == {*engine_ids(flags[0]), 500}
+    assert next(f for f in flags[1] if f.existing_id == 500).same_org is False
+    assert all(f.side == "need" for f in flags[2])
+    assert flags[3] == []
+    assert engine.find_duplicates_many([]) == []
+
+
+def engine_ids(flags: list[DuplicateFlag]) -> list[int]:
+    return [f.existing_id for f in flags]
 
 
 def test_save_load_round_trip_and_refusals(engine_factory: Factory, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from matcher.index import (
     read_manifest,
     save_index,
 )
-from matcher.index.base import VectorIndex
+from matcher.index.base import VectorIndex, allowed_array, member_mask
 
 DIM = 16
 
@@ -174,3 +174,15 @@ def test_hnsw_tombstones_and_rebuild(rng: np.random.Generator) -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(ValueError, match="unknown index backend"):
         create_index("annoy", DIM)
+
+
+@pytest.mark.parametrize("scale", [1, 10**12])
+def test_member_mask_agrees_with_set_membership(scale: int) -> None:
+    """Both the bitmap (small database ids) and the sort-based path (huge ids) answer exactly."""
+    rng = np.random.default_rng(7)
+    ids = np.concatenate([rng.integers(0, 5000, 3000) * scale, [-1, -1]]).astype(np.int64)
+    allowed = (rng.integers(0, 5000, 800) * scale).astype(np.int64)
+    expected = [i in set(allowed.tolist()) for i in ids.tolist()]
+    assert member_mask(ids, allowed).tolist() == expected
+    assert not member_mask(ids, np.zeros(0, np.int64)).any()
+    assert allowed_array({3, 5}).dtype == np.int64 and sorted(allowed_array({3, 5}).tolist()) == [3, 5]

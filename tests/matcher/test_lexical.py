@@ -138,3 +138,32 @@ def test_score_all_serves_lookups_and_top_k(rng: np.random.Generator) -> None:
     for doc_id in (0, 7):
         assert looked_up[doc_id] == pytest.approx(expected.get(doc_id, 0.0))
     assert [h.id for h in scores.top(3)] == [h.id for h in index.search(query, 3)]
+
+
+@pytest.mark.parametrize("k", [1, 10, 100])
+def test_pruned_top_k_equals_the_full_ranking(k: int) -> None:
+    """MaxScore pruning (a few thousand documents, Zipf-like vocabulary: some terms in nearly every
+    document, most in few) returns exactly the top-k of a full scoring, with and without a filter."""
+    rng = np.random.default_rng(11)
+    vocab = [f"t{i}" for i in range(400)]
+    weights = 1.0 / np.arange(1, len(vocab) + 1)
+    weights /= weights.sum()
+    docs = {
+        i: [vocab[j] for j in rng.choice(len(vocab), size=int(rng.integers(20, 60)), p=weights)]
+        for i in range(3000)
+    }
+    index = BM25Index(tokenizer=lambda text: text.split())
+    for doc_id, tokens in docs.items():
+        index.upsert_tokens(doc_id, tokens)
+    allowed = {i for i in docs if i % 3}
+    for _ in range(10):
+        query = [vocab[j] for j in rng.choice(len(vocab), size=30, p=weights)]
+        expected = brute_force(docs, query, index.params)
+        for subset in (None, allowed):
+            ranked = sorted(
+                ((d, s) for d, s in expected.items() if subset is None or d in subset),
+                key=lambda kv: (-kv[1], kv[0]),
+            )[:k]
+            hits = index.score_all(query).top(k, subset)
+            assert [h.id for h in hits] == [d for d, _ in ranked]
+            assert [h.score for h in hits] == pytest.approx([s for _, s in ranked], rel=1e-9)
