@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import Session, SQLModel, create_engine
 
 
 class NotMigratedError(RuntimeError):
@@ -34,6 +36,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> Insert:
+    """One multi-row ``INSERT … ON CONFLICT DO NOTHING`` for the session's database (SQLite or
+    PostgreSQL): for caches that concurrent writers may fill with the same rows."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model).values(rows).on_conflict_do_nothing()
+    if name == "sqlite":
+        return sqlite.insert(model).values(rows).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-or-ignore for the {name} dialect")
 
 
 @contextmanager

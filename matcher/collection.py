@@ -47,6 +47,7 @@ class Collection:
             self.postings[posting.id] = posting
             self.texts[posting.id] = text
         self.attributes.upsert(postings)
+        self.lexical.maybe_compact()
 
     def allowed_ids(self, flt: PostingFilter | None) -> IdArray | None:
         """Ids passing the filter (None: no filter, everything is allowed)."""

@@ -74,10 +74,10 @@ class LexicalScores:
         return float(self._qweights[self._done :].sum())
 
     def _advance(self) -> None:
-        """Score the next terms into the partial scores, roughly doubling the postings read."""
+        """Score the next terms into the partial scores, reading about half as many postings again."""
         total = int(self._postings[-1])
         read = int(self._postings[self._done - 1]) if self._done else 0
-        target = max(total // 8, 2 * read)
+        target = max(total // 8, (3 * read) // 2)
         stop = max(self._done + 1, int(np.searchsorted(self._postings, target, side="right")))
         stop = min(stop, self._qids.size)
         terms, weights = self._qids[self._done : stop], self._qweights[self._done : stop]
@@ -266,7 +266,7 @@ class BM25Index:
         tokens = self.tokenize(query) if isinstance(query, str) else list(query)
         qcounts = Counter(t for t in tokens if t in self._vocab)
         if self._slot_of:
-            self._maybe_compact()
+            self.maybe_compact()
         qids = np.fromiter((self._vocab[t] for t in qcounts), dtype=np.int64, count=len(qcounts))
         counts = np.fromiter(qcounts.values(), dtype=np.float64, count=len(qcounts))
         live = self._df[qids] > 0
@@ -326,9 +326,13 @@ class BM25Index:
         coo = sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape)
         return coo.tocsc()
 
-    def _maybe_compact(self) -> None:
+    def maybe_compact(self) -> None:
+        """Merge the pending rows into the main matrix once they pass 1/16 of it (or ``min_compact``).
+
+        Writers call this after a batch, so that a query seldom pays for it; the pending matrix a
+        query rebuilds after a write stays small (at most 1/16 of the documents)."""
         pending = len(self._slot_ids) - self._main_end
-        threshold = max(self._min_compact, self._main_end // 4)
+        threshold = max(self._min_compact, self._main_end // 16)
         if pending > threshold or self._dead_in_main > threshold:
             self.compact()
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from models import AuditEvent
+from models.types import utc_now
 from services.actor import Actor
 
 
@@ -51,5 +54,28 @@ def record(
             action=action,
             before=before,
             after=after,
+        )
+    )
+
+
+def record_created(session: Session, actor: Actor, entity: str, rows: Sequence[SQLModel]) -> None:
+    """One "create" event per freshly flushed row, written in one multi-row statement (bulk imports)."""
+    if not rows:
+        return
+    at = utc_now()
+    session.execute(
+        insert(AuditEvent).values(
+            [
+                {
+                    "at": at,
+                    "actor_id": actor.user_id,
+                    "entity": entity,
+                    "entity_id": getattr(row, "id", None) or 0,
+                    "action": "create",
+                    "before": None,
+                    "after": snapshot(row),
+                }
+                for row in rows
+            ]
         )
     )

@@ -14,14 +14,16 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from data.db import insert_ignoring_duplicates
 from data.reference import load_fields
 from matcher.config import EngineConfig
 from matcher.encoders import Encoder, EncoderConfig, create_encoder
@@ -38,6 +40,7 @@ INDEXED_STATUSES = frozenset({PostingStatus.OPEN, PostingStatus.MATCHED})
 _MATURITY_TRL = {Maturity.LABORATORY: 3, Maturity.SMALL_PILOT: 5, Maturity.PILOT: 6, Maturity.INDUSTRIAL: 8}
 _SYNC_FILE = "sync_state.json"
 _BATCH = 256
+DRAFT_IDS = 1 << 62  # stand-in ids of rows not yet inserted, far above any database id
 _CATCH_UP_MARGIN = timedelta(seconds=5)
 Progress = Callable[[int, int], None]
 
@@ -55,10 +58,12 @@ def maturity_trl(maturity: Maturity | None, trl: int | None = None) -> int | Non
     return _MATURITY_TRL[maturity] if maturity is not None else None
 
 
-def need_posting(need: Need) -> Posting:
-    assert need.id is not None
+def need_posting(need: Need, draft_id: int | None = None) -> Posting:
+    """The matcher's view of a need; ``draft_id`` stands in for the id of a row not yet inserted."""
+    posting_id = need.id if draft_id is None else draft_id
+    assert posting_id is not None
     return Posting(
-        id=need.id,
+        id=posting_id,
         side=Side.NEED,
         title=need.title,
         body=need.description,
@@ -75,10 +80,12 @@ def need_posting(need: Need) -> Posting:
     )
 
 
-def achievement_posting(achievement: Achievement) -> Posting:
-    assert achievement.id is not None
+def achievement_posting(achievement: Achievement, draft_id: int | None = None) -> Posting:
+    """The matcher's view of an achievement; ``draft_id`` as in `need_posting`."""
+    posting_id = achievement.id if draft_id is None else draft_id
+    assert posting_id is not None
     return Posting(
-        id=achievement.id,
+        id=posting_id,
         side=Side.ACHIEVEMENT,
         title=achievement.title,
         body=achievement.abstract,
@@ -94,8 +101,8 @@ def achievement_posting(achievement: Achievement) -> Posting:
     )
 
 
-def to_posting(row: Need | Achievement) -> Posting:
-    return need_posting(row) if isinstance(row, Need) else achievement_posting(row)
+def to_posting(row: Need | Achievement, draft_id: int | None = None) -> Posting:
+    return need_posting(row, draft_id) if isinstance(row, Need) else achievement_posting(row, draft_id)
 
 
 def field_names() -> dict[str, str]:
@@ -106,6 +113,14 @@ def field_names() -> dict[str, str]:
         for sub in field.subfields:
             names[sub.code] = sub.name
     return names
+
+
+@dataclass(frozen=True)
+class NewPostings:
+    """What `IndexService.check_new` found for a batch before it is inserted."""
+
+    vectors: np.ndarray
+    flags: list[list[dict[str, Any]]]
 
 
 class IndexService:
@@ -247,19 +262,33 @@ class IndexService:
             else:
                 self.engine.remove(posting.side, [posting.id])
 
-    def add_new(self, session: Session, rows: Sequence[Need | Achievement]) -> list[list[dict[str, object]]]:
-        """Index freshly inserted postings (one encoding per text, one batch) and return, per row,
-        the existing postings it nearly repeats, found before the batch itself was indexed."""
-        if not rows:
-            return []
+    def check_new(self, session: Session, rows: Sequence[Need | Achievement]) -> NewPostings:
+        """Encode not-yet-inserted postings (once per text, one batch) and find what each nearly
+        repeats: existing postings, or an earlier row of the batch (by draft id DRAFT_IDS + row)."""
         with self._lock:
-            postings = [to_posting(r) for r in rows]
-            vectors = self._vectors(session, postings)
-            flags = self.engine.find_duplicates_many(postings, vectors)
+            drafts = [to_posting(r, draft_id=DRAFT_IDS + n) for n, r in enumerate(rows)]
+            vectors = self._vectors(session, drafts)
+            flags = [
+                [dataclasses.asdict(f) for f in found]
+                for found in self.engine.find_duplicates_many(drafts, vectors)
+            ]
+            return NewPostings(vectors, flags)
+
+    def add_new(self, rows: Sequence[Need | Achievement], checked: NewPostings) -> None:
+        """Index rows just inserted after `check_new`, and give draft ids in their flags the real ids."""
+        with self._lock:
+            for row in rows:
+                if any(f["existing_id"] >= DRAFT_IDS for f in row.duplicate_flags):
+                    row.duplicate_flags = [
+                        {**f, "existing_id": rows[f["existing_id"] - DRAFT_IDS].id}
+                        if f["existing_id"] >= DRAFT_IDS
+                        else f
+                        for f in row.duplicate_flags
+                    ]
             live = [i for i, r in enumerate(rows) if r.status in INDEXED_STATUSES]
             if live:
-                self.engine.upsert([postings[i] for i in live], vectors=vectors[live])
-            return [[dataclasses.asdict(flag) for flag in found] for found in flags]
+                postings = [to_posting(rows[i]) for i in live]
+                self.engine.upsert(postings, vectors=checked.vectors[live])
 
     def _upsert_rows(
         self, session: Session, rows: Sequence[Need | Achievement], progress: Progress | None
@@ -288,16 +317,17 @@ class IndexService:
             ).all()
         }
         missing = sorted({h for h in hashes if h not in cached})
+        vectors = {h: np.frombuffer(c.vector, dtype=np.float32) for h, c in cached.items()}
         if missing:
             by_hash = dict(zip(hashes, texts, strict=True))
             encoded = self._encoder.encode_documents([by_hash[h] for h in missing])
-            for h, vector in zip(missing, encoded, strict=True):
-                entry = EmbeddingCache(
-                    content_hash=h, encoder=name, dim=int(vector.shape[0]), vector=vector.tobytes()
-                )
-                session.merge(entry)
-                cached[h] = entry
-        return np.stack([np.frombuffer(cached[h].vector, dtype=np.float32) for h in hashes])
+            vectors.update(zip(missing, encoded, strict=True))
+            rows = [
+                {"content_hash": h, "encoder": name, "dim": int(v.shape[0]), "vector": v.tobytes()}
+                for h, v in zip(missing, encoded, strict=True)
+            ]
+            session.execute(insert_ignoring_duplicates(session, EmbeddingCache, rows))
+        return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
 
     # -- queries ----------------------------------------------------------------------------------
 

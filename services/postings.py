@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func
@@ -123,23 +124,34 @@ def insert_postings(
 ) -> list[Need | Achievement]:
     """Store checked postings of one organisation, flag near-duplicates, audit and index them, all in
     the caller's transaction; a batch shares one encoding pass and one dense search."""
-    rows: list[Need | Achievement] = [_new_row(org, data) for data in items]
+    if not items:
+        return []
+    now = utc_now()
+    rows: list[Need | Achievement] = [_new_row(org, data, now) for data in items]
+    checked = index.check_new(session, rows)
+    for row, flags in zip(rows, checked.flags, strict=True):
+        row.duplicate_flags = flags
     session.add_all(rows)
     session.flush()
-    for row, flags in zip(rows, index.add_new(session, rows), strict=True):
-        row.duplicate_flags = flags
-        audit.record(session, actor, _entity(type(row)), row.id or 0, "create", after=audit.snapshot(row))
+    index.add_new(rows, checked)
     session.flush()
+    for entity in ("need", "achievement"):
+        audit.record_created(session, actor, entity, [r for r in rows if _entity(type(r)) == entity])
     return rows
 
 
-def _new_row(org: Organization, data: NeedCreate | AchievementCreate) -> Need | Achievement:
+def _new_row(org: Organization, data: NeedCreate | AchievementCreate, now: datetime) -> Need | Achievement:
+    """The row for a create request (timestamps and lists given, which also spares pydantic's slow
+    default-factory inspection at thousands of rows per import)."""
     model: type[Need] | type[Achievement] = Need if isinstance(data, NeedCreate) else Achievement
     return model(
         org_id=org.id or 0,
         region_code=data.region_code or org.region_code,
         **data.model_dump(exclude={"region_code", "modes"}),
         modes=[m.value for m in data.modes],
+        duplicate_flags=[],
+        created_at=now,
+        updated_at=now,
     )
 
 

@@ -204,6 +204,16 @@ def compute_subsidies(db: Engine, *, year: int) -> list[dict[str, Any]]:
     return rows
 
 
+def list_policy_rules(db: Engine, actor: Actor, *, active_only: bool = False) -> list[dict[str, Any]]:
+    """Every subsidy rule (admin only), by code: what `compute_subsidies` applies and where it comes from."""
+    actor.require()
+    with Session(db) as session:
+        query = select(PolicyRule).order_by(col(PolicyRule.code))
+        if active_only:
+            query = query.where(col(PolicyRule.active).is_(True))
+        return [audit.snapshot(rule) or {} for rule in session.exec(query).all()]
+
+
 def create_policy_rule(db: Engine, actor: Actor, data: PolicyRuleCreate) -> dict[str, Any]:
     """Add a subsidy rule (admin only); it takes effect in the next computation."""
     actor.require()

@@ -64,6 +64,12 @@ async def list_subsidies(_: AdminDep, db: DbDep, year: Year) -> list[SubsidyRow]
     return [SubsidyRow.model_validate(r) for r in rows]
 
 
+@router.get("/policy-rules")
+def list_policy_rules(actor: AdminDep, db: DbDep, active_only: bool = False) -> list[PolicyRuleRead]:
+    """The subsidy rules, by code, each citing the policy text it comes from."""
+    return [PolicyRuleRead.model_validate(r) for r in subsidies.list_policy_rules(db, actor, active_only=active_only)]
+
+
 @router.post("/policy-rules", status_code=status.HTTP_201_CREATED)
 def create_policy_rule(data: PolicyRuleCreate, actor: AdminDep, db: DbDep) -> PolicyRuleRead:
     """Add a subsidy rule: min(rate × base, cap) per project, unit or registrar and period."""

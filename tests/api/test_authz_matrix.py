@@ -298,6 +298,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{P}/targets"): Row(allow(200, *STATS)),
     ("POST", f"{P}/targets"): Row(allow(201, *ADMIN), _target_body),
     ("GET", f"{P}/subsidies"): Row(allow(200, *ADMIN), lambda f, r: Req(params={"year": 2026})),
+    ("GET", f"{P}/policy-rules"): Row(allow(200, *ADMIN)),
     ("POST", f"{P}/policy-rules"): Row(allow(201, *ADMIN), _rule_body),
     ("GET", f"{P}/exports/{{table}}"): Row(
         allow(200, *STATS),

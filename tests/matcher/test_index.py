@@ -186,3 +186,18 @@ def test_member_mask_agrees_with_set_membership(scale: int) -> None:
     assert member_mask(ids, allowed).tolist() == expected
     assert not member_mask(ids, np.zeros(0, np.int64)).any()
     assert allowed_array({3, 5}).dtype == np.int64 and sorted(allowed_array({3, 5}).tolist()) == [3, 5]
+
+
+@pytest.mark.parametrize("spacing", [1, 10**9])
+def test_flat_filtered_search_with_bitmap_and_hash_selectors(spacing: int) -> None:
+    """Dense database ids take the bitmap selector, sparse huge ids the hash set; both are exact."""
+    rng = np.random.default_rng(3)
+    ids = np.arange(1, 5001, dtype=np.int64) * spacing
+    vectors = unit(rng, ids.size)
+    index = create_index("faiss-flat", DIM)
+    index.upsert(ids, vectors)
+    chosen = np.sort(rng.choice(ids.size, size=4500, replace=False))
+    query = unit(rng, 1)
+    result = index.search(query, 10, allowed=ids[chosen])[0]
+    exact = chosen[np.argsort(-(vectors[chosen] @ query[0]), kind="stable")[:10]]
+    assert result.ids.tolist() == ids[exact].tolist()

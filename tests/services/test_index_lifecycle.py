@@ -172,3 +172,26 @@ def test_near_duplicate_flagged(engine: Engine, market: tuple[IndexService, Acto
     )
     assert again["duplicate_flags"] and again["duplicate_flags"][0]["existing_id"] == 1
     assert again["duplicate_flags"][0]["same_org"] is True
+
+
+def test_a_batch_that_repeats_itself_is_flagged_with_real_ids(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
+    """Rows of one import chunk are checked against the index and against each other; a flag on an
+    earlier row of the batch names that row's database id, in memory and as stored."""
+    index, buyer, _, _ = market
+    text = "研发一种新型盾构机滚刀耐磨涂层材料，延长滚刀更换周期，降低隧道施工成本。"
+    items = [
+        NeedCreate(title="盾构滚刀耐磨涂层", description=text, field_code="F02"),
+        NeedCreate(title="盾构滚刀耐磨涂层", description=text, field_code="F02"),
+    ]
+    with Session(engine) as session:
+        org = session.get(Organization, buyer.org_id)
+        assert org is not None
+        first, second = postings.insert_postings(session, index, buyer, org, items)
+        session.commit()
+        assert first.duplicate_flags == []
+        assert [f["existing_id"] for f in second.duplicate_flags] == [first.id]
+        session.refresh(second)
+        assert second.duplicate_flags[0]["existing_id"] == first.id
+    assert index.counts()["need"] == 5

@@ -120,6 +120,11 @@ def test_a_new_rule_on_an_existing_base_needs_no_code(world: World) -> None:
         update={"code": "X2", "region_code": "410100", "rate": D("0.0002"), "cap": None}
     )
     subsidies.create_policy_rule(e, admin, regional)
+    listed = subsidies.list_policy_rules(e, admin)
+    assert [r["code"] for r in listed if r["code"].startswith("X")] == ["X1", "X2"]
+    assert next(r for r in listed if r["code"] == "X2")["region_code"] == "410100"
+    with pytest.raises(PermissionDeniedError):
+        subsidies.list_policy_rules(e, world.actor["b1"])
     rows = {r["rule_code"]: r for r in subsidies.compute_subsidies(e, year=2025)}
     assert (rows["X1"]["beneficiary_org_id"], rows["X1"]["subsidy"], rows["X1"]["capped"]) == (
         world.org["inst"],
@@ -133,6 +138,8 @@ def test_a_new_rule_on_an_existing_base_needs_no_code(world: World) -> None:
 def test_reference_targets_and_rules_seed_idempotently(world: World) -> None:
     first = targets.load_reference_targets_and_rules(world.engine)
     assert first["targets_created"] >= 6 and first["rules_created"] == 4
+    rules = subsidies.list_policy_rules(world.engine, world.actor["admin"], active_only=True)
+    assert [r["code"] for r in rules] == ["M1", "M2", "M3", "M4"] and all(r["source"] for r in rules)
     assert {"T01", "T12"} <= set(first["targets_skipped"])  # relative goals without a value
     second = targets.load_reference_targets_and_rules(world.engine)
     assert second["targets_unchanged"] == first["targets_created"] and second["rules_unchanged"] == 4
