@@ -67,7 +67,10 @@ async def list_subsidies(_: AdminDep, db: DbDep, year: Year) -> list[SubsidyRow]
 @router.get("/policy-rules")
 def list_policy_rules(actor: AdminDep, db: DbDep, active_only: bool = False) -> list[PolicyRuleRead]:
     """The subsidy rules, by code, each citing the policy text it comes from."""
-    return [PolicyRuleRead.model_validate(r) for r in subsidies.list_policy_rules(db, actor, active_only=active_only)]
+    return [
+        PolicyRuleRead.model_validate(r)
+        for r in subsidies.list_policy_rules(db, actor, active_only=active_only)
+    ]
 
 
 @router.post("/policy-rules", status_code=status.HTTP_201_CREATED)
