@@ -20,15 +20,15 @@ __all__ = ["SentenceTransformerEncoder"]
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model on CPU with optional query/document prompts."""
+    """A sentence-transformers model on CPU; query/document prompts default to the ones saved with it."""
 
     def __init__(
         self,
         config: EncoderConfig,
         model_path: str | Path,
         *,
-        query_prompt: str = "",
-        document_prompt: str = "",
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
     ) -> None:
         path = Path(model_path).expanduser()
         if not path.is_dir():
@@ -38,8 +38,12 @@ class SentenceTransformerEncoder:
             )
         self._model = _load_model(path, threads=max(1, config.threads))
         self._batch_size = max(1, config.batch_size)
-        self._query_prompt = query_prompt
-        self._document_prompt = document_prompt
+        saved: dict[str, str] = dict(getattr(self._model, "prompts", None) or {})
+        # a model saved with prompts (a tuned e5: "query: " / "passage: ") is used as it was trained
+        self._query_prompt = saved.get("query", "") if query_prompt is None else query_prompt
+        self._document_prompt = (
+            saved.get("document", saved.get("passage", "")) if document_prompt is None else document_prompt
+        )
         self.name = f"st:{model_path}"  # the configured name, so manifests match `EncoderConfig.name`
         dimension = getattr(
             self._model, "get_embedding_dimension", None

@@ -226,8 +226,12 @@ def test_fine_tune_improves_pairs_and_reloads_offline(
     assert np.array_equal(base_w[emb].numpy(), tuned_w[emb].numpy())  # frozen by default
 
     by_name = create_encoder(EncoderConfig(f"st:{out}", threads=2))  # the generic loader, by path
-    vectors = by_name.encode_documents(["光伏组件清洗机器人", "battery recycling"])
+    texts = ["光伏组件清洗机器人", "battery recycling"]
+    vectors = by_name.encode_documents(texts)
     assert by_name.dim == 384 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # the saved "query: " / "passage: " prompts are applied, so both loaders give the same vectors
+    assert np.allclose(vectors, tuned.encode_documents(texts), atol=1e-4)
+    assert np.allclose(by_name.encode_queries(texts), tuned.encode_queries(texts), atol=1e-4)
     shutil.rmtree(out)  # 470 MB
 
 
