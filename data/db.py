@@ -38,14 +38,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> Insert:
-    """One multi-row ``INSERT … ON CONFLICT DO NOTHING`` for the session's database (SQLite or
-    PostgreSQL): for caches that concurrent writers may fill with the same rows."""
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (SQLite or PostgreSQL), for
+    caches that concurrent writers may fill with the same rows. Execute it with a list of rows: one
+    cached statement sent in batches, where a multi-row VALUES is compiled anew for every size."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
-        return postgresql.insert(model).values(rows).on_conflict_do_nothing()
+        return postgresql.insert(model).on_conflict_do_nothing()
     if name == "sqlite":
-        return sqlite.insert(model).values(rows).on_conflict_do_nothing()
+        return sqlite.insert(model).on_conflict_do_nothing()
     raise NotImplementedError(f"no insert-or-ignore for the {name} dialect")
 
 

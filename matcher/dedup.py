@@ -9,6 +9,7 @@ up) or from different ones (possible copying, or the same technology offered twi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from matcher.tokenize import char_shingles
 
@@ -34,6 +35,16 @@ class DuplicateFlag:
     cosine: float
     jaccard: float
     same_org: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as stored on the posting (``dataclasses.asdict`` is ten times slower)."""
+        return {
+            "existing_id": self.existing_id,
+            "side": self.side,
+            "cosine": self.cosine,
+            "jaccard": self.jaccard,
+            "same_org": self.same_org,
+        }
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from matcher.collection import Collection
 from matcher.config import EngineConfig
-from matcher.dedup import DuplicateFlag, shingle_jaccard
+from matcher.dedup import DuplicateFlag, jaccard
 from matcher.encoders.base import Encoder, FloatMatrix
 from matcher.explain import Explanation, build_explanation
 from matcher.filters import PostingFilter, city_prefix, top_field
@@ -26,6 +27,7 @@ from matcher.index.base import IdArray, check_vectors
 from matcher.index.registry import create_index
 from matcher.lexical import LexicalScores
 from matcher.postings import Posting, Side, posting_text
+from matcher.tokenize import char_shingles
 
 __all__ = ["MatchEngine", "Suggestion"]
 
@@ -236,11 +238,14 @@ class MatchEngine:
             else check_vectors(vectors, self.encoder.dim, rows=len(postings))
         )
         flags: list[list[DuplicateFlag]] = [[] for _ in postings]
+        # a text is shingled once per batch, however many candidates it is compared with
+        shingles = lru_cache(maxsize=None)(partial(char_shingles, size=self.config.dedup.shingle_size))
         with self._lock:
             for side in Side:
                 rows = [i for i, p in enumerate(postings) if p.side is side]
                 if rows:
-                    self._duplicates_on_side(self._collections[side], postings, texts, matrix, rows, flags)
+                    coll = self._collections[side]
+                    self._duplicates_on_side(coll, postings, texts, matrix, rows, flags, shingles)
         return [sorted(f, key=lambda flag: (-flag.cosine, flag.existing_id)) for f in flags]
 
     def _duplicates_on_side(
@@ -251,32 +256,26 @@ class MatchEngine:
         matrix: FloatMatrix,
         rows: Sequence[int],
         flags: list[list[DuplicateFlag]],
+        shingles: Callable[[str], frozenset[str]],
     ) -> None:
         cfg = self.config.dedup
         results = coll.index.search(matrix[rows], cfg.candidates + 1) if len(coll) else []
         for at, result in zip(rows, results, strict=False):
             for doc_id, cosine in result.pairs():
                 if doc_id != postings[at].id and cosine >= cfg.min_cosine:
-                    self._flag(
-                        flags[at], postings[at], texts[at], coll.postings[doc_id], coll.texts[doc_id], cosine
-                    )
+                    jac = jaccard(shingles(texts[at]), shingles(coll.texts[doc_id]))
+                    self._flag(flags[at], postings[at], coll.postings[doc_id], cosine, jac)
         if len(rows) > 1:  # earlier postings of the same batch
             within = matrix[rows] @ matrix[rows].T
             for a, b in zip(*np.nonzero(np.tril(within, -1) >= cfg.min_cosine), strict=True):
                 i, j = rows[a], rows[b]
                 if postings[i].id != postings[j].id:
-                    self._flag(flags[i], postings[i], texts[i], postings[j], texts[j], float(within[a, b]))
+                    jac = jaccard(shingles(texts[i]), shingles(texts[j]))
+                    self._flag(flags[i], postings[i], postings[j], float(within[a, b]), jac)
 
     def _flag(
-        self,
-        out: list[DuplicateFlag],
-        new: Posting,
-        text: str,
-        other: Posting,
-        other_text: str,
-        cosine: float,
+        self, out: list[DuplicateFlag], new: Posting, other: Posting, cosine: float, jac: float
     ) -> None:
-        jac = shingle_jaccard(text, other_text, self.config.dedup.shingle_size)
         if jac >= self.config.dedup.min_jaccard:
             same_org = new.org_id is not None and new.org_id == other.org_id
             out.append(DuplicateFlag(other.id, str(new.side), float(cosine), jac, same_org))

@@ -18,6 +18,7 @@ Tokenizer = Callable[[str], list[str]]
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
+_NOT_ALNUM_RE = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
 _SENTENCE_RE = re.compile(rf"(?<=[。！？；\n])|(?<=[.!?;])(?=\s|[{_CJK}])")
 
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(
@@ -126,7 +127,7 @@ def split_sentences(text: str) -> list[str]:
 
 def char_shingles(text: str, size: int = 3) -> frozenset[str]:
     """Character shingles of the normalised text with whitespace and punctuation removed."""
-    compact = "".join(ch for ch in normalize(text) if ch.isalnum())
+    compact = _NOT_ALNUM_RE.sub("", normalize(text))
     if len(compact) <= size:
         return frozenset({compact}) if compact else frozenset()
     return frozenset(compact[i : i + size] for i in range(len(compact) - size + 1))

@@ -59,23 +59,22 @@ def record(
 
 
 def record_created(session: Session, actor: Actor, entity: str, rows: Sequence[SQLModel]) -> None:
-    """One "create" event per freshly flushed row, written in one multi-row statement (bulk imports)."""
+    """One "create" event per freshly flushed row, sent as one batched insert (bulk imports)."""
     if not rows:
         return
     at = utc_now()
     session.execute(
-        insert(AuditEvent).values(
-            [
-                {
-                    "at": at,
-                    "actor_id": actor.user_id,
-                    "entity": entity,
-                    "entity_id": getattr(row, "id", None) or 0,
-                    "action": "create",
-                    "before": None,
-                    "after": snapshot(row),
-                }
-                for row in rows
-            ]
-        )
+        insert(AuditEvent),
+        [
+            {
+                "at": at,
+                "actor_id": actor.user_id,
+                "entity": entity,
+                "entity_id": getattr(row, "id", None) or 0,
+                "action": "create",
+                "before": None,
+                "after": snapshot(row),
+            }
+            for row in rows
+        ],
     )

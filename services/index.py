@@ -8,7 +8,6 @@ cached in the database by content hash, so a rebuild re-encodes only text it has
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -269,7 +268,7 @@ class IndexService:
             drafts = [to_posting(r, draft_id=DRAFT_IDS + n) for n, r in enumerate(rows)]
             vectors = self._vectors(session, drafts)
             flags = [
-                [dataclasses.asdict(f) for f in found]
+                [f.to_dict() for f in found]
                 for found in self.engine.find_duplicates_many(drafts, vectors)
             ]
             return NewPostings(vectors, flags)
@@ -326,7 +325,7 @@ class IndexService:
                 {"content_hash": h, "encoder": name, "dim": int(v.shape[0]), "vector": v.tobytes()}
                 for h, v in zip(missing, encoded, strict=True)
             ]
-            session.execute(insert_ignoring_duplicates(session, EmbeddingCache, rows))
+            session.execute(insert_ignoring_duplicates(session, EmbeddingCache), rows)
         return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
 
     # -- queries ----------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ search, FAISS + BM25 update). Match is `services.suggestions.suggest_for` (row r
 hybrid ranking, explanations, counterpart rows), one posting at a time, no HTTP.
 
 Baselines, measured in the same process on the same texts: raw encoder (`encode_documents` in the
-import's chunks; `encode_queries` of one text) and raw FAISS (`IndexFlatIP.add` of the same vectors;
-one-query `search` with k=10 over the other side). Overhead = pipeline time / (encode + FAISS) - 1.
+import's chunks; `encode_queries` of one text), raw FAISS (`IndexFlatIP.add` of the same vectors;
+one-query `search` with k=10 over the other side) and, for the lexical half of hybrid matching, a bare
+BM25 (`BareBM25`: weights precomputed into one sparse matrix, top 100, no filters or updates).
+Overhead = pipeline time / (encode + FAISS) - 1, and for match also / (encode + FAISS + BM25) - 1.
 Slow encoders stop at a smaller size (`--max-postings`); their per-posting cost is flat (see the
 columns), so a larger run only takes longer. Results go to `evaluation/results/scale.md` and the README
 block between the `bench_scale` markers, unless `--quick` or `--no-write`.
@@ -222,7 +224,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                 len(v) for v in vectors.values()
             )
             raw_flat = {side: _flat(v) for side, v in vectors.items()}
-            service, engine_only, raw_query = [], [], []
+            raw_bm25 = {side: BareBM25(index.engine.collection(side).texts) for side in vectors}
+            service, engine_only, raw_query, raw_lexical = [], [], [], []
             for row in queries:
                 t = time.perf_counter()
                 if isinstance(row, Need):
@@ -240,6 +243,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                 t = time.perf_counter()
                 raw_flat[str(posting.side.other)].search(encoder.encode_queries([text]), 10)
                 raw_query.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                raw_bm25[str(posting.side.other)].top(text, 100)
+                raw_lexical.append(time.perf_counter() - t)
             counts = index.counts()
             out["sizes"].append(
                 {
@@ -256,7 +262,12 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                     "engine_p99_ms": 1000 * percentile(engine_only, 99),
                     "raw_query_p50_ms": 1000 * statistics.median(raw_query),
                     "raw_query_p99_ms": 1000 * percentile(raw_query, 99),
+                    "raw_bm25_p50_ms": 1000 * statistics.median(raw_lexical),
+                    "raw_bm25_p99_ms": 1000 * percentile(raw_lexical, 99),
                     "match_overhead": statistics.median(service) / statistics.median(raw_query) - 1,
+                    "hybrid_overhead": statistics.median(service)
+                    / (statistics.median(raw_query) + statistics.median(raw_lexical))
+                    - 1,
                     "queries": len(service),
                     "rss_index_mb": rss_mb() - rss_before_ingest,
                     "peak_rss_mb": peak_rss_mb(),
@@ -295,6 +306,53 @@ def _time_faiss_add(vectors: Any) -> float:
     return time.perf_counter() - t
 
 
+class BareBM25:
+    """The lexical baseline: BM25 weights precomputed into one sparse matrix (bm25s's "eager"
+    scoring), no updates, no filters, no pruning; a query sums its terms' columns. Same tokens and
+    constants as the engine's `BM25Index`."""
+
+    def __init__(self, texts: dict[int, str], k1: float = 1.2, b: float = 0.75) -> None:
+        from collections import Counter
+
+        import numpy as np
+        from scipy import sparse
+
+        from matcher.tokenize import cjk_bigram_tokens
+
+        self.tokenize = cjk_bigram_tokens
+        self.vocab: dict[str, int] = {}
+        self.ids = np.fromiter(texts, dtype=np.int64, count=len(texts))
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[float] = []
+        lengths = np.zeros(len(texts))
+        for row, text in enumerate(texts.values()):
+            tokens = self.tokenize(text)
+            lengths[row] = len(tokens)
+            for token, tf in Counter(tokens).items():
+                rows.append(row)
+                cols.append(self.vocab.setdefault(token, len(self.vocab)))
+                tfs.append(tf)
+        matrix = sparse.csc_matrix((tfs, (rows, cols)), shape=(len(texts), len(self.vocab)))
+        df = np.diff(matrix.indptr)
+        idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
+        norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1e-9))
+        tf = matrix.data
+        matrix.data = np.repeat(idf, df) * tf * (k1 + 1) / (tf + norm[matrix.indices])
+        self.matrix = matrix
+
+    def top(self, text: str, k: int) -> Any:
+        from collections import Counter
+
+        import numpy as np
+
+        counts = Counter(t for t in self.tokenize(text) if t in self.vocab)
+        qids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64, count=len(counts))
+        scores = self.matrix[:, qids] @ np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        best = np.argpartition(-scores, min(k, scores.size - 1))[:k]
+        return self.ids[best[np.argsort(-scores[best])]]
+
+
 def _flat(vectors: Any) -> Any:
     import faiss
 
@@ -330,23 +388,34 @@ def render(results: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.load_before:.1f}, database {args.database_url.split(':')[0].split('+')[0]}, "
         f"Python {platform.python_version()}. Postings = both sides together (40% needs); "
         f"match = one posting's top 10 through `suggest_for`, {args.queries} needs + {args.queries} "
-        "achievements; raw = bare encoder + bare `IndexFlatIP` on the same texts and vectors.\n\n"
+        "achievements; raw = bare encoder, bare `IndexFlatIP` and a bare precomputed-weight BM25 "
+        "(`BareBM25`, top 100) on the same texts and vectors.\n\n"
     )
-    lines = [
-        "| encoder | postings | ingest /s | raw encode /s | raw FAISS add /s | ingest overhead "
-        "| match p50 / p99 ms | engine only p50 / p99 ms | raw encode+search p50 / p99 ms | match overhead "
-        "| peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ingest = [
+        "| encoder | postings | ingest /s | raw encode /s | raw FAISS add /s | ingest overhead | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    match = [
+        "| encoder | postings | match p50 / p99 ms | engine only p50 / p99 ms "
+        "| raw encode+FAISS p50 / p99 ms | raw BM25 p50 / p99 ms | overhead vs raw dense "
+        "| overhead vs raw dense + BM25 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         for s in result["sizes"]:
-            lines.append(
-                f"| {result['encoder']} | {s['postings']:,} | {s['ingest_per_s']:,.0f} | {s['raw_encode_per_s']:,.0f} "
-                f"| {s['raw_add_per_s']:,.0f} | {s['ingest_overhead']:+.0%} "
-                f"| {s['match_p50_ms']:.1f} / {s['match_p99_ms']:.1f} | {s['engine_p50_ms']:.1f} / {s['engine_p99_ms']:.1f} "
-                f"| {s['raw_query_p50_ms']:.1f} / {s['raw_query_p99_ms']:.1f} | {s['match_overhead']:+.0%} "
-                f"| {s['peak_rss_mb']:,.0f} |"
+            name = f"| {result['encoder']} | {s['postings']:,} "
+            ingest.append(
+                f"{name}| {s['ingest_per_s']:,.0f} | {s['raw_encode_per_s']:,.0f} | {s['raw_add_per_s']:,.0f} "
+                f"| {s['ingest_overhead']:+.0%} | {s['peak_rss_mb']:,.0f} |"
             )
+            match.append(
+                f"{name}| {s['match_p50_ms']:.1f} / {s['match_p99_ms']:.1f} "
+                f"| {s['engine_p50_ms']:.1f} / {s['engine_p99_ms']:.1f} "
+                f"| {s['raw_query_p50_ms']:.1f} / {s['raw_query_p99_ms']:.1f} "
+                f"| {s['raw_bm25_p50_ms']:.1f} / {s['raw_bm25_p99_ms']:.1f} "
+                f"| {s['match_overhead']:+.0%} | {s['hybrid_overhead']:+.0%} |"
+            )
+    lines = ["Ingest:", "", *ingest, "", "Match (one posting's top 10):", "", *match]
     return head + "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -147,6 +147,7 @@ def test_find_duplicates_many_checks_the_index_and_the_batch_itself(
     assert all(f.side == "need" for f in flags[2])
     assert flags[3] == []
     assert engine.find_duplicates_many([]) == []
+    assert all(f.to_dict() == asdict(f) for found in flags for f in found)  # the stored form
 
 
 def engine_ids(flags: list[DuplicateFlag]) -> list[int]:
