@@ -20,7 +20,7 @@ from matcher.postings import Posting, Side
 from matcher.tokenize import (
     CJK_RUN_RE,
     ENGLISH_STOPWORDS,
-    cjk_bigram_tokens,
+    cjk_pair_tokens,
     is_cjk,
     normalize,
     split_sentences,
@@ -84,8 +84,7 @@ def _query_tokens(query: str) -> tuple[str, frozenset[str], frozenset[str]]:
     """(normalised text, tokens other than single CJK characters, English words) of a query; cached
     because every suggestion of a query asks again."""
     normalized = normalize(query)
-    tokens = frozenset(t for t in cjk_bigram_tokens(query) if not (len(t) == 1 and is_cjk(t)))
-    return normalized, tokens, _words(normalized)
+    return normalized, frozenset(cjk_pair_tokens(query)), _words(normalized)
 
 
 def _words(normalized: str) -> frozenset[str]:
@@ -109,7 +108,7 @@ def best_sentence(query: str, candidate: str, idf: Idf) -> str:
     tokens = _query_tokens(query)[1]
     best, best_score = "", 0.0
     for sentence in split_sentences(candidate):
-        score = sum(idf(t) for t in tokens.intersection(cjk_bigram_tokens(sentence)))
+        score = sum(idf(t) for t in tokens.intersection(cjk_pair_tokens(sentence)))
         if score > best_score:
             best, best_score = sentence, score
     return best

@@ -95,6 +95,19 @@ def cjk_bigram_tokens(text: str) -> list[str]:
     return tokens
 
 
+def cjk_pair_tokens(text: str) -> set[str]:
+    """The distinct tokens of `cjk_bigram_tokens` other than single CJK characters: what explanations
+    compare, built without the unigrams they would throw away."""
+    tokens: set[str] = set()
+    for run in _TOKEN_RE.findall(normalize(text)):
+        if "a" <= run[0] <= "z" or "0" <= run[0] <= "9":
+            if run not in ENGLISH_STOPWORDS:
+                tokens.add(run)
+        elif len(run) > 1:
+            tokens.update(map(str.__add__, run[:-1], run[1:]))
+    return tokens
+
+
 def jieba_tokens(text: str) -> list[str]:
     """jieba word segmentation (search mode) for CJK runs; English handled as in `cjk_bigram_tokens`."""
     import jieba

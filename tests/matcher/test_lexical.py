@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher.lexical import BM25Index, BM25Params
-from matcher.tokenize import cjk_bigram_tokens
+from matcher.tokenize import cjk_bigram_tokens, cjk_pair_tokens, is_cjk
 
 WORDS = [
     "电池",
@@ -121,6 +121,14 @@ def test_tokenizer_shapes() -> None:
     tokens = cjk_bigram_tokens("锂电池 Battery-Pack 2024")
     assert {"锂", "电", "池", "锂电", "电池", "battery", "pack", "2024"} == set(tokens)
     assert "the" not in cjk_bigram_tokens("the battery")
+
+
+@pytest.mark.parametrize(
+    "text", ["锂电池 Battery-Pack 2024", "the 光伏组件！清洗机器人。", "氢", "ＡＢＣ１２３，全角文字", ""]
+)
+def test_pair_tokens_are_the_bigram_tokens_without_single_characters(text: str) -> None:
+    expected = {t for t in cjk_bigram_tokens(text) if not (len(t) == 1 and is_cjk(t))}
+    assert cjk_pair_tokens(text) == expected
 
 
 def test_score_all_serves_lookups_and_top_k(rng: np.random.Generator) -> None:
