@@ -268,8 +268,7 @@ class IndexService:
             drafts = [to_posting(r, draft_id=DRAFT_IDS + n) for n, r in enumerate(rows)]
             vectors = self._vectors(session, drafts)
             flags = [
-                [f.to_dict() for f in found]
-                for found in self.engine.find_duplicates_many(drafts, vectors)
+                [f.to_dict() for f in found] for found in self.engine.find_duplicates_many(drafts, vectors)
             ]
             return NewPostings(vectors, flags)
 
