@@ -252,21 +252,27 @@ class IndexService:
 
     # -- changes ----------------------------------------------------------------------------------
 
+    # A request reads and writes the embedding cache in its own transaction BEFORE it takes the index
+    # lock: one that waited on the database (SQLite's single writer) while holding the lock would
+    # stall every request that holds the database and wants the lock, until the busy timeout.
+
     def sync(self, session: Session, row: Need | Achievement) -> None:
         """Bring the index in line with one posting after it was changed or withdrawn."""
-        with self._lock:
-            posting = to_posting(row)
-            if row.status in INDEXED_STATUSES:
-                self._upsert_rows(session, [row], None)
-            else:
+        posting = to_posting(row)
+        if row.status not in INDEXED_STATUSES:
+            with self._lock:
                 self.engine.remove(posting.side, [posting.id])
+            return
+        vectors = self._vectors(session, [posting])
+        with self._lock:
+            self.engine.upsert([posting], vectors=vectors)
 
     def check_new(self, session: Session, rows: Sequence[Need | Achievement]) -> NewPostings:
         """Encode not-yet-inserted postings (once per text, one batch) and find what each nearly
         repeats: existing postings, or an earlier row of the batch (by draft id DRAFT_IDS + row)."""
+        drafts = [to_posting(r, draft_id=DRAFT_IDS + n) for n, r in enumerate(rows)]
+        vectors = self._vectors(session, drafts)
         with self._lock:
-            drafts = [to_posting(r, draft_id=DRAFT_IDS + n) for n, r in enumerate(rows)]
-            vectors = self._vectors(session, drafts)
             flags = [
                 [f.to_dict() for f in found] for found in self.engine.find_duplicates_many(drafts, vectors)
             ]

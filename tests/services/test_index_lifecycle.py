@@ -3,6 +3,7 @@ stale index is rebuilt or caught up on start with the same answers."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from services import postings
 from services.actor import Actor
 from services.errors import InvalidInputError, PermissionDeniedError
 from services.index import IndexService
+from tests.services.conftest import World
 
 NEEDS = [
     ("盾构机刀盘磨损快", "盾构施工中刀盘和滚刀磨损严重，换刀频繁，影响掘进效率。", "F02"),
@@ -195,3 +197,26 @@ def test_a_batch_that_repeats_itself_is_flagged_with_real_ids(
         session.refresh(second)
         assert second.duplicate_flags[0]["existing_id"] == first.id
     assert index.counts()["need"] == 5
+
+
+def test_concurrent_creates_never_wait_on_each_other(world: World, index: IndexService) -> None:
+    """Each create writes the embedding cache and then takes the index lock. One that waited on the
+    database while holding the lock would stall the others until SQLite's busy timeout and fail."""
+    failures: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            data = NeedCreate(
+                title=f"盾构刀盘磨损第{n}号", description=f"第{n}台盾构机刀盘磨损快。", field_code="F02"
+            )
+            postings.create_need(world.engine, index, world.actor["ent"], data)
+        except BaseException as exc:  # collected, so the test reports it instead of the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert index.counts()["need"] == 12
