@@ -114,6 +114,7 @@ class TargetMetric(StrEnum):
     TT_INSTITUTIONS_INTRODUCED = "tt_institutions_introduced"
     RD_INSTITUTIONS_INTRODUCED = "rd_institutions_introduced"
     SUB_CENTERS = "sub_centers"
+    INFLUENTIAL_ACHIEVEMENTS = "influential_achievements"
 
 
 MONEY_METRICS = frozenset(
@@ -138,3 +139,59 @@ class PolicyPer(StrEnum):
     PROJECT = "project"
     UNIT = "unit"
     REGISTRAR = "registrar"
+
+
+class TargetKind(StrEnum):
+    """How a target's goal is stated: a fixed amount, a multiple of a baseline year's value (翻一番), or
+    growth faster than another region's growth (高于全省平均水平)."""
+
+    ABSOLUTE = "absolute"
+    BASELINE_MULTIPLE = "baseline_multiple"
+    RELATIVE_GROWTH = "relative_growth"
+
+
+class CertificationLevel(StrEnum):
+    JUNIOR = "初级"
+    INTERMEDIATE = "中级"
+    SENIOR = "高级"
+
+
+class BrokerStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+
+
+class MembershipStatus(StrEnum):
+    APPLIED = "applied"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class MemberTier(StrEnum):
+    MEMBER = "会员单位"
+    COUNCIL = "理事单位"
+    STANDING_COUNCIL = "常务理事单位"
+
+
+class InstitutionKind(StrEnum):
+    """The kinds of 技术转移机构 the province names [000:L733], plus R&D bodies introduced from outside."""
+
+    INTEGRATION = "技术集成与经营"
+    BROKERAGE = "技术经纪"
+    FINANCING = "技术投融资服务"
+    REGIONAL = "区域综合性"
+    SECTORAL = "行业专业性"
+    UNIVERSITY_OFFICE = "高校技术转移机构"
+    RD_INSTITUTION = "研发机构"
+
+
+class InstitutionOrigin(StrEnum):
+    INTRODUCED = "introduced"
+    CULTIVATED = "cultivated"
+
+
+class Recognition(StrEnum):
+    NONE = "无"
+    PROVINCIAL = "省级示范机构"
+    NATIONAL = "国家级示范机构"

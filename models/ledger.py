@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from models.enums import ContractStatus, ContractType, PolicyBase, PolicyPer, TargetMetric
+from models.enums import ContractStatus, ContractType, PolicyBase, PolicyPer, TargetKind, TargetMetric
 from models.types import MONEY, RATE, UTCDateTime, enum_type, utc_now
 
 
@@ -67,6 +67,10 @@ class Registration(SQLModel, table=True):
 
 
 class Target(SQLModel, table=True):
+    """A goal on a metric. ``kind`` says how the goal is stated (services.targets computes each):
+    absolute ``value``; ``factor`` × the value of ``baseline_year``; or growth faster than the growth of
+    ``reference_region_code``. A retired target keeps its row (and audit trail) but is no longer shown."""
+
     __tablename__ = "targets"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -76,11 +80,18 @@ class Target(SQLModel, table=True):
     region_code: str | None = Field(default=None, max_length=32)
     org_id: int | None = Field(default=None, foreign_key="organizations.id")
     metric: TargetMetric = Field(sa_type=enum_type(TargetMetric))
+    kind: TargetKind = Field(default=TargetKind.ABSOLUTE, sa_type=enum_type(TargetKind))
+    comparator: str = Field(default="ge", max_length=2)  # ge | gt
     period_start: date
     period_end: date
-    value: Decimal = Field(sa_type=MONEY)
+    value: Decimal | None = Field(default=None, sa_type=MONEY)
+    factor: Decimal | None = Field(default=None, sa_type=RATE)
+    baseline_year: int | None = None
+    reference_region_code: str | None = Field(default=None, max_length=32)
     baseline: Decimal | None = Field(default=None, sa_type=MONEY)
     source: str = Field(default="", max_length=200)
+    quote: str | None = Field(default=None, max_length=500)
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from models.enums import OrgKind, Role
+from models.enums import BrokerStatus, CertificationLevel, OrgKind, Role
 from models.types import UTCDateTime, enum_type, utc_now
 
 
@@ -65,5 +65,14 @@ class Broker(SQLModel, table=True):
     field_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     region_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     capacity: int = Field(default=20, ge=0)
-    active: bool = True
+    active: bool = True  # takes review assignments; kept equal to ``status == active`` by the registry
+    # registry (技术经纪人 / 技术经理人): certification, 职称 track and standing
+    certification_level: CertificationLevel | None = Field(
+        default=None, sa_type=enum_type(CertificationLevel)
+    )
+    certificate_number: str | None = Field(default=None, max_length=64)
+    certificate_issuer: str | None = Field(default=None, max_length=200)
+    certified_on: date | None = None
+    title_track: str | None = Field(default=None, max_length=64)
+    status: BrokerStatus = Field(default=BrokerStatus.ACTIVE, sa_type=enum_type(BrokerStatus))
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
