@@ -22,6 +22,7 @@ from models.enums import (
     PostingStatus,
     RejectReason,
     Role,
+    TargetKind,
     TargetMetric,
     Visibility,
 )
@@ -202,9 +203,14 @@ class TargetCreate(InputModel):
     region_code: RegionCode | None = None
     org_id: int | None = None
     metric: TargetMetric
+    kind: TargetKind = TargetKind.ABSOLUTE
+    comparator: Annotated[str, Field(pattern=r"^(ge|gt)$")] = "ge"
     period_start: date
     period_end: date
-    value: Money
+    value: Money | None = None
+    factor: Annotated[Decimal, Field(gt=0, le=1000, max_digits=12, decimal_places=8)] | None = None
+    baseline_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    reference_region_code: RegionCode | None = None
     baseline: Money | None = None
     source: Annotated[str, Field(max_length=200)] = ""
 

@@ -25,6 +25,7 @@ from models import (
     Registration,
     User,
 )
+from services.demo_registries import load_registries
 from services.passwords import hash_password
 from services.targets import load_reference_targets_and_rules
 
@@ -55,9 +56,11 @@ def load_demo(db: Engine, *, if_empty: bool = False) -> str:
         achievements = _load_achievements(session, orgs)
         contracts = _load_contracts(session, orgs, brokers, needs, achievements)
         _load_payments(session, contracts)
+        history = load_registries(session, orgs, brokers, achievements)
     return (
         f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
-        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts"
+        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
+        f"and {history} contracts of 2015–2020, with the broker, member and institution registries"
     )
 
 

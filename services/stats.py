@@ -48,6 +48,7 @@ from models import (
     User,
 )
 from services.errors import InvalidInputError
+from services.registry_rules import load_registry_facts
 
 __all__ = [
     "GROUPS",
@@ -379,10 +380,13 @@ def _rate(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))
 
 
-def totals(db: Engine) -> dict[str, Any]:
-    """Live figures for the trading hall: all non-cancelled contracts, open postings, brokers, members."""
+def totals(db: Engine, *, today: date | None = None) -> dict[str, Any]:
+    """Live figures for the trading hall: all non-cancelled contracts, open postings, brokers, members.
+    Brokers and member units count by the registries' rules (services.registry_rules), as the goals do."""
+    day = today or datetime.now(UTC).date()
     with Session(db) as session:
         deals = load_deals(session)
+        registries = load_registry_facts(session)
         paid = session.exec(
             select(func.sum(Payment.amount))
             .join(Contract, col(Contract.id) == Payment.contract_id)
@@ -402,6 +406,7 @@ def totals(db: Engine) -> dict[str, Any]:
             "open_achievements": count(Achievement, Achievement.status == PostingStatus.OPEN),
             "matches": count(Match),
             "active_brokers": count(Broker, col(Broker.active).is_(True)),
-            "member_units": count(Organization, col(Organization.is_member).is_(True)),
+            "brokers_counted": registries.stock("brokers", day),
+            "member_units": registries.stock("member_units", day),
             "organizations": count(Organization),
         }

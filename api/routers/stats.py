@@ -60,6 +60,7 @@ class Totals(BaseModel):
     open_achievements: int
     matches: int
     active_brokers: int
+    brokers_counted: int
     member_units: int
     organizations: int
 

@@ -26,6 +26,11 @@ DEMO_FILES: Final = (
     "gold_pairs",
     "contracts",
     "payments",
+    "broker_registry",
+    "memberships",
+    "institutions",
+    "influential_flags",
+    "history_contracts",
 )
 """File stems in load order: every file refers only to records of files before it."""
 

@@ -28,6 +28,13 @@ contracts.jsonl      external_id, contract_number, contract_type, title, need_ex
                      tech_transaction_amount, signed_on, is_open_call, status,
                      registration {registrar_org_external_id, registered_amount, registered_on} | null
 payments.jsonl       external_id, contract_external_id, amount, paid_on
+broker_registry.jsonl  broker_external_id, certification_level, certificate_number, certificate_issuer,
+                     certified_on, title_track, status, trainings [{course, hours, completed_on}]
+memberships.jsonl    org_external_id, tier, status, applied_on, reviewed_on, review_note, term_start, term_end
+institutions.jsonl   org_external_id, kind, origin, since, recognition, recognized_year
+influential_flags.jsonl  achievement_external_id, reason
+history_contracts.jsonl  2015–2020 contracts (as contracts.jsonl without postings) with registration and
+                     payments [{amount, paid_on}]
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from typing import Any
 from data.demo.contracts import build_contracts
 from data.demo.orgs import build_brokers, build_enterprises, build_fixed_orgs, build_users
 from data.demo.postings import build_achievements, build_needs, gold_pairs, plan_topics
+from data.demo.registries import build_registries
 from data.demo.topics import load_families
 from data.reference import load_fields, load_regions
 
@@ -81,8 +89,9 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
     achievements = build_achievements(topics, [o for o in orgs if o.kind in _INSTITUTION_KINDS], rng)
     gold = gold_pairs(topics)
     contracts, payments = build_contracts(gold, needs, achievements, orgs, brokers, rng, count=N_CONTRACTS)
+    org_records = [o.record() for o in orgs]
     return {
-        "organizations": [o.record() for o in orgs],
+        "organizations": org_records,
         "users": users,
         "brokers": brokers,
         "needs": sorted(needs, key=lambda r: str(r["external_id"])),
@@ -90,6 +99,7 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
         "gold_pairs": gold,
         "contracts": contracts,
         "payments": payments,
+        **build_registries(org_records, brokers, seed),
     }
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "field_name",
     "is_known_field",
     "is_known_region",
+    "load_documents",
     "load_fields",
     "load_policy_rules",
     "load_regions",
@@ -115,6 +116,7 @@ class Target:
     draft: bool
     source: tuple[str, ...]
     note: str | None
+    quote: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +328,7 @@ def _target(raw: dict[str, Any], units: dict[str, str]) -> Target:
         draft=bool(raw["draft"]),
         source=_sources(raw["source"]),
         note=raw["note"],
+        quote=raw.get("quote") or "",
     )
 
 
@@ -340,6 +343,12 @@ def load_targets() -> tuple[Target, ...]:
         if not is_known_region(t.region) or t.period_end < t.period_start:
             raise ValueError(f"target {t.code} has an unknown region or an empty period")
     return targets
+
+
+@cache
+def load_documents() -> dict[str, str]:
+    """Titles of the policy documents the citations name, by their key (``"000"`` in ``000:L747``)."""
+    return dict(_read_json("targets.json")["documents"])
 
 
 @cache
