@@ -158,6 +158,43 @@ def _rule_body(f: Factory, role: str) -> Req:
     )
 
 
+def _fresh_org(f: Factory) -> int:
+    from sqlmodel import Session
+
+    from models import Organization, OrgKind
+
+    with Session(f.w.engine) as s:
+        org = Organization(
+            name=f"新机构{serial()}",
+            kind=OrgKind.TT_AGENCY,
+            uscc=make_uscc(5000 + serial()),
+            region_code="410100",
+        )
+        s.add(org)
+        s.commit()
+        return org.id or 0
+
+
+def _pending_membership(f: Factory) -> int:
+    from sqlmodel import Session
+
+    from models import Membership
+
+    with Session(f.w.engine) as s:
+        m = Membership(org_id=_fresh_org(f), applied_on=date(2026, 3, 1))
+        s.add(m)
+        s.commit()
+        return m.id or 0
+
+
+def _target(f: Factory) -> int:
+    from models.schemas import TargetCreate
+    from services import targets
+
+    data = TargetCreate.model_validate(_target_body(f, "admin").json)
+    return int(targets.create_target(f.w.engine, f.actor("admin"), data)["id"])
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{P}/health"): Row(everyone()),
     ("POST", f"{P}/auth/token"): Row(
@@ -297,6 +334,54 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{P}/stats/totals"): Row(signed_in()),
     ("GET", f"{P}/targets"): Row(allow(200, *STATS)),
     ("POST", f"{P}/targets"): Row(allow(201, *ADMIN), _target_body),
+    ("PATCH", f"{P}/targets/{{target_id}}"): Row(
+        allow(200, *ADMIN), lambda f, r: Req({"target_id": _target(f)}, json={"value": "2000000.00"})
+    ),
+    ("POST", f"{P}/targets/{{target_id}}/retire"): Row(
+        allow(200, *ADMIN), lambda f, r: Req({"target_id": _target(f)})
+    ),
+    ("GET", f"{P}/scoreboard"): Row(allow(200, *STATS)),
+    ("GET", f"{P}/scoreboard/export"): Row(allow(200, *STATS), lambda f, r: Req(params={"format": "xlsx"})),
+    # registries behind the 1242 goals
+    ("GET", f"{P}/registry/brokers"): Row(allow(200, *ADMIN)),
+    ("PATCH", f"{P}/registry/brokers/{{broker_id}}"): Row(
+        allow(200, *ADMIN),
+        lambda f, r: Req(
+            {"broker_id": f.w.broker_id},
+            json={
+                "certification_level": "中级",
+                "certificate_number": f"JS-{serial()}",
+                "certified_on": "2025-01-02",
+            },
+        ),
+    ),
+    ("POST", f"{P}/registry/brokers/{{broker_id}}/trainings"): Row(
+        allow(201, *ADMIN),
+        lambda f, r: Req(
+            {"broker_id": f.w.broker_id},
+            json={"course": "技术合同认定登记实务", "hours": 8, "completed_on": "2025-05-01"},
+        ),
+    ),
+    ("GET", f"{P}/registry/memberships"): Row(allow(200, *ADMIN)),
+    ("POST", f"{P}/registry/memberships"): Row(
+        allow(201, "enterprise", "other_enterprise", "institution", "admin"), lambda f, r: Req(json={})
+    ),
+    ("POST", f"{P}/registry/memberships/{{membership_id}}/review"): Row(
+        allow(200, *ADMIN),
+        lambda f, r: Req({"membership_id": _pending_membership(f)}, json={"approve": True, "term_years": 3}),
+    ),
+    ("GET", f"{P}/registry/institutions"): Row(allow(200, *STATS)),
+    ("POST", f"{P}/registry/institutions"): Row(
+        allow(201, *ADMIN),
+        lambda f, r: Req(
+            json={"org_id": _fresh_org(f), "kind": "技术经纪", "origin": "cultivated", "since": "2025-06-01"}
+        ),
+    ),
+    ("GET", f"{P}/registry/achievements-transferred"): Row(allow(200, *STATS)),
+    ("POST", f"{P}/registry/achievements/{{achievement_id}}/influential"): Row(
+        allow(201, *ADMIN),
+        lambda f, r: Req({"achievement_id": f.achievement()}, json={"reason": "首台套推广应用"}),
+    ),
     ("GET", f"{P}/subsidies"): Row(allow(200, *ADMIN), lambda f, r: Req(params={"year": 2026})),
     ("GET", f"{P}/policy-rules"): Row(allow(200, *ADMIN)),
     ("POST", f"{P}/policy-rules"): Row(allow(201, *ADMIN), _rule_body),
