@@ -22,7 +22,7 @@ from models.types import utc_now
 from services.registry_rules import RULES as REGISTRY_RULES
 from services.targets import target_progress
 
-__all__ = ["SECTIONS", "scoreboard", "scoreboard_rows"]
+__all__ = ["EXPORT_COLUMNS", "OUTCOME", "SECTIONS", "export_rows", "scoreboard", "scoreboard_rows"]
 
 SECTIONS = {"1242": "郑州中心“1242”目标（专栏28）", "turnover": "技术合同成交额目标", "other": "其他目标"}
 _LEDGER_RULES = {
@@ -110,3 +110,43 @@ def scoreboard(db: Engine, *, today: date | None = None) -> dict[str, Any]:
     """The board: rows plus the day it was computed for."""
     day = today or utc_now().date()
     return {"as_of": day, "sections": SECTIONS, "rows": scoreboard_rows(db, today=day)}
+
+
+EXPORT_COLUMNS = (
+    ("section_name", "类别"),
+    ("code", "编号"),
+    ("name", "目标"),
+    ("region_name", "地区"),
+    ("period", "期限"),
+    ("target", "目标值"),
+    ("current", "当前值"),
+    ("progress", "完成率（%）"),
+    ("projection", "按当前进度预计（期末）"),
+    ("outcome_label", "结论"),
+    ("rule", "计算规则"),
+    ("citation_text", "依据"),
+)
+OUTCOME = {
+    "achieved": "已完成",
+    "missed": "未完成",
+    "on_track": "进度达标",
+    "behind": "进度落后",
+    "upcoming": "未开始",
+    "unmeasured": "无法计算",
+}
+
+
+def export_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The board as table rows with Chinese headers (the file and the console show the same)."""
+    out = []
+    for r in data["rows"]:
+        c = r["citation"]
+        flat = {
+            **r,
+            "section_name": data["sections"][r["section"]],
+            "period": f"{r['period_start']}～{r['period_end']}",
+            "outcome_label": OUTCOME.get(r["outcome"], r["outcome"]),
+            "citation_text": f"《{'》《'.join(c['documents'])}》{'、'.join(c['sources'])}：{c['quote'] or ''}",
+        }
+        out.append({title: flat.get(key) for key, title in EXPORT_COLUMNS})
+    return out

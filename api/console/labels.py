@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup, escape
@@ -104,9 +105,15 @@ TARGET_METRIC: dict[str, str] = {
     "tt_institutions_introduced": "引进技术转移机构数",
     "rd_institutions_introduced": "引进研发机构数",
     "sub_centers": "技术转移分中心数",
+    "influential_achievements": "有较大影响的成果转化项数",
 }
 """Keyed by the metric's value (a StrEnum equals its value), so metrics added later still find a label."""
-TARGET_SCOPE = {"province": "全省", "city": "地市", "center": "郑州中心", "org": "单位"}
+TARGET_KIND = {
+    "absolute": "绝对值",
+    "baseline_multiple": "基期倍数（如翻一番）",
+    "relative_growth": "增速高于对比地区",
+}
+TARGET_SCOPE = {"province": "全省", "city": "地市", "county": "县（市）", "center": "郑州中心", "org": "单位"}
 POLICY_BASE = {
     "actual_payments": "实际支付额",
     "prior_year_contract_turnover": "上年度技术合同成交额",
@@ -144,6 +151,9 @@ FLASH = {
     "contract": "技术合同已登记，成交额已计入统计。",
     "target": "目标已保存。",
     "rule": "政策规则已保存。",
+    "training": "培训记录已保存。",
+    "broker": "经纪人状态已更新。",
+    "retired": "目标已停用。",
     "logout": "您已退出登录。",
 }
 """Messages a redirect may ask a page to show (by code, so no text travels in the URL)."""
@@ -227,30 +237,73 @@ def highlight(text: str | None, terms: Iterable[str]) -> Markup:
 
 
 TARGET_STATE = {"running": "进行中", "ended": "已结束", "upcoming": "未开始"}
+TARGET_OUTCOME = {
+    "achieved": "已完成",
+    "missed": "未完成",
+    "on_track": "按进度可完成",
+    "behind": "进度滞后",
+    "upcoming": "未开始",
+    "unmeasured": "无法计算",
+}
+YI = Decimal(100_000_000)
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
-def target_view(item: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A target-progress row (services.targets) as the text and 0–100 bar value a page shows;
-    None for a target without a numeric goal."""
-    if item.get("percent") is None:
-        return None
-    is_money = item.get("unit") == "yuan"
-    pct = Decimal(str(item["percent"]))
+def amount(value: Any) -> str:
+    """Yuan in 亿元 from ¥1亿 up, in 万元 below (the units people read these figures in)."""
+    if value is None or value == "":
+        return "—"
+    if abs(Decimal(str(value))) >= YI:
+        yi = (Decimal(str(value)) / YI).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return f"{yi:,.2f} 亿元"
+    return wan(value)
+
+
+def _figure(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "yuan":
+        return amount(value)
+    if unit == "percent":
+        return f"{Decimal(str(value)):.2f}%"
+    return f"{value}"
+
+
+def target_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A target-progress row (services.targets) as the text and 0–100 bar value a page shows. The figure
+    is the value to date (``current``); the badge says how the period ended or is going. Goals of ¥1亿
+    and more read in 亿元. A relative-growth goal has no bar: its figures are growth rates."""
+    unit = str(item.get("unit"))
+    current = item.get("current", item.get("actual"))
+    goal = item.get("value")
+    relative = unit == "percent"
+    pct = (
+        None if relative or not goal or current is None else Decimal(str(current)) * 100 / Decimal(str(goal))
+    )
     place = item.get("region_name") or TARGET_SCOPE.get(str(item.get("scope")), "")
     start, end = item["period_start"], item["period_end"]
     years = f"{start.year}" if start.year == end.year else f"{start.year}–{end.year}"
+    outcome = str(item.get("outcome") or ("on_track" if item.get("on_track") else "behind"))
+    reference = item.get("reference_region_name") or ""
     return {
         "code": str(item["code"]),
         "name": f"{item['name']}（{place}，{years}）",
         "metric": _label(TARGET_METRIC, item.get("metric")),
-        "actual": wan(item["actual"]) if is_money else f"{item['actual']}",
-        "goal": wan(item["value"]) if is_money else f"{item['value']}",
-        "percent": str(min(pct, Decimal(100)).quantize(Decimal("0.1"))),
-        "percent_text": f"{pct.quantize(Decimal('0.1'))}%",
+        "actual": ("年均增速 " if relative else "") + _figure(current, unit),
+        "goal": (f"{reference}年均增速 " if relative else "") + _figure(goal, unit),
+        "percent": None if pct is None else str(min(pct, Decimal(100)).quantize(Decimal("0.1"))),
+        "percent_text": "—" if pct is None else f"{pct.quantize(Decimal('0.1'))}%",
         "state": TARGET_STATE.get(str(item.get("state")), ""),
+        "outcome": outcome,
+        "outcome_text": TARGET_OUTCOME.get(outcome, ""),
         "on_track": bool(item.get("on_track")),
         "running": item.get("state") == "running",
+        "current_year": start.year <= _this_year() <= end.year,
     }
+
+
+def _this_year() -> int:
+    return datetime.now(BEIJING).year
 
 
 def field_options() -> list[tuple[str, str]]:
@@ -280,6 +333,7 @@ def install(env: jinja2.Environment) -> None:
     env.filters.update(
         money=money,
         wan=wan,
+        amount=amount,
         percent=percent,
         day=day,
         field=field_label,

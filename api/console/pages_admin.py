@@ -46,7 +46,7 @@ def dashboard_data(db: Engine, year: int, *, admin: bool) -> dict[str, Any]:
     return {
         "tables": tables,
         "charts": charts,
-        "target_views": [v for t in rows["targets"] if (v := labels.target_view(t)) is not None],
+        "target_views": [labels.target_view(t) for t in rows["targets"]],
         "funnel": stats.funnel(db, year=year),
         "year_totals": {
             "contracts": sum(int(r["contracts"]) for r in months),

@@ -57,18 +57,24 @@ def _totals(db: Engine) -> dict[str, str]:
         "open_needs": str(raw["open_needs"]),
         "open_achievements": str(raw["open_achievements"]),
         "active_brokers": str(raw["active_brokers"]),
+        "brokers_counted": str(raw["brokers_counted"]),
         "member_units": str(raw["member_units"]),
     }
 
 
+_STATE_ORDER = {"running": 0, "upcoming": 1, "ended": 2}
+
+
 def _targets(db: Engine) -> list[dict[str, Any]]:
-    """Targets with a numeric goal, as text the page shows and a 0–100 progress value."""
-    rows = []
-    for item in targets.target_progress(db):
-        view = labels.target_view(item)
-        if view is not None:
-            rows.append(view)
-    return sorted(rows, key=lambda r: not r["running"])  # running targets first, then by code
+    """Every target as text and a 0–100 bar: this year's first, then running and upcoming ones, then
+    the ended ones (most recent first) with whether they were achieved."""
+    items = sorted(
+        targets.target_progress(db),
+        key=lambda t: (-t["period_end"].toordinal() if t["state"] == "ended" else 0, t["code"]),
+    )
+    views = [labels.target_view(item) for item in items]
+    order = {v["code"]: _STATE_ORDER.get(item["state"], 3) for v, item in zip(views, items, strict=True)}
+    return sorted(views, key=lambda v: (not v["current_year"], order[v["code"]]))
 
 
 def hall_payload(db: Engine) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from api.console.web import (
     render,
     require,
 )
-from models import PolicyBase, PolicyPer, TargetMetric
+from models import PolicyBase, PolicyPer, TargetKind, TargetMetric
 from models.schemas import PolicyRuleCreate, TargetCreate
 from services import subsidies, targets
 from services.errors import ServiceError
@@ -37,9 +37,13 @@ TARGET_FIELDS = {
     "region_code": "地区",
     "org_id": "单位编号",
     "metric": "指标",
+    "kind": "目标类型",
     "period_start": "起始日期",
     "period_end": "截止日期",
     "value": "目标值",
+    "factor": "倍数",
+    "baseline_year": "基期年份",
+    "reference_region_code": "对比地区",
     "baseline": "基期值",
     "source": "依据",
 }
@@ -62,7 +66,9 @@ def _clean(form: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
     for name in fields:
         value = str(form.get(name, "")).strip()
         if value:
-            out[name] = value.replace(",", "") if name in ("value", "baseline", "cap", "rate") else value
+            out[name] = (
+                value.replace(",", "") if name in ("value", "baseline", "cap", "rate", "factor") else value
+            )
     return out
 
 
@@ -74,7 +80,8 @@ def errors_of(exc: ValidationError, fields: dict[str, str]) -> list[str]:
 
 def _targets_page(request: Request, values: dict[str, Any], errors: list[str], status: int) -> Response:
     context = {
-        "rows": target_rows(db_engine(request)),
+        "rows": [{**t, "view": labels.target_view(t)} for t in target_rows(db_engine(request))],
+        "kinds": [(k.value, labels.TARGET_KIND[k.value]) for k in TargetKind],
         "values": values,
         "errors": errors,
         "metrics": [(m.value, labels.TARGET_METRIC.get(m.value, m.value)) for m in TargetMetric],

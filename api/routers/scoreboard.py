@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
@@ -56,46 +56,6 @@ class Scoreboard(BaseModel):
     rows: list[ScoreRow]
 
 
-EXPORT_COLUMNS = (
-    ("section_name", "类别"),
-    ("code", "编号"),
-    ("name", "目标"),
-    ("region_name", "地区"),
-    ("period", "期限"),
-    ("target", "目标值"),
-    ("current", "当前值"),
-    ("progress", "完成率（%）"),
-    ("projection", "按当前进度预计（期末）"),
-    ("outcome_label", "结论"),
-    ("rule", "计算规则"),
-    ("citation_text", "依据"),
-)
-OUTCOME = {
-    "achieved": "已完成",
-    "missed": "未完成",
-    "on_track": "进度达标",
-    "behind": "进度落后",
-    "upcoming": "未开始",
-    "unmeasured": "无法计算",
-}
-
-
-def export_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The board as table rows with Chinese headers (the file and the console show the same)."""
-    out = []
-    for r in data["rows"]:
-        c = r["citation"]
-        flat = {
-            **r,
-            "section_name": data["sections"][r["section"]],
-            "period": f"{r['period_start']}～{r['period_end']}",
-            "outcome_label": OUTCOME.get(r["outcome"], r["outcome"]),
-            "citation_text": f"《{'》《'.join(c['documents'])}》{'、'.join(c['sources'])}：{c['quote'] or ''}",
-        }
-        out.append({title: flat.get(key) for key, title in EXPORT_COLUMNS})
-    return out
-
-
 @router.get("")
 def get_scoreboard(_: Reader, db: DbDep) -> Scoreboard:
     """Every goal with its current value by rule (registrars and admins)."""
@@ -106,4 +66,4 @@ def get_scoreboard(_: Reader, db: DbDep) -> Scoreboard:
 async def export_scoreboard(_: Reader, db: DbDep, format: FileFormat = "xlsx") -> Response:
     """The scoreboard as an Excel workbook (default) or CSV, with Chinese headers."""
     data = await run_in_threadpool(board.scoreboard, db)
-    return file_response(export_rows(data), "scoreboard", format)
+    return file_response(board.export_rows(data), "scoreboard", format)

@@ -245,7 +245,7 @@ def test_admin_manages_targets_and_rules(client: TestClient) -> None:
         "source": "",
     }
     saved = client.post("/console/admin/targets", data=target)
-    assert "目标已保存" in saved.text and "ZZ-2030" in saved.text and "8,000,000.00 万元" in saved.text
+    assert "目标已保存" in saved.text and "ZZ-2030" in saved.text and "800.00 亿元" in saved.text
     again = client.post("/console/admin/targets", data=target)
     assert again.status_code == 409
     backwards = client.post(

@@ -62,7 +62,19 @@ def test_target_view_caps_the_bar_but_not_the_text() -> None:
     assert view is not None
     assert view["percent"] == "100.0" and view["percent_text"] == "250.0%"
     assert view["name"] == "成交额（郑州中心，2025–2027）" and view["actual"] == "250.00 万元"
-    assert labels.target_view({**row, "percent": None}) is None
+    relative = {**row, "unit": "percent", "value": Decimal("17.94"), "actual": Decimal("52.75")}
+    relative |= {"reference_region_name": "河南省", "outcome": "achieved"}
+    view = labels.target_view(relative)
+    assert (
+        view["percent"] is None and view["actual"] == "年均增速 52.75%" and view["outcome_text"] == "已完成"
+    )
+    assert view["goal"] == "河南省年均增速 17.94%"
+
+
+def test_amounts_of_yi_scale_read_in_yi() -> None:
+    assert labels.amount(Decimal("80000000000")) == "800.00 亿元"
+    assert labels.amount(Decimal("99999999")) == "10,000.00 万元"
+    assert labels.amount(Decimal("100000000")) == "1.00 亿元"
 
 
 def test_templates_autoescape_everything() -> None:

@@ -181,7 +181,7 @@ def test_targets_hold_the_seed_figures() -> None:
     assert center.value == Decimal("10000000000") and center.period_start.year == 2016
     assert by_key[("410000", "brokers", 2020)].value == 1000
     assert by_key[("410000", "member_units", 2020)].value == 1000
-    assert by_key[("410000", "achievements_transferred", 2020)].value == 100
+    assert by_key[("410000", "influential_achievements", 2020)].value == 100
 
 
 def test_target_value_types_follow_the_unit() -> None:

@@ -16,14 +16,21 @@ from models import (
     ApiKey,
     AuditEvent,
     Broker,
+    BrokerTraining,
     Contract,
     ContractType,
     EmbeddingCache,
     ImportRecord,
+    InfluentialFlag,
+    InstitutionKind,
+    InstitutionOrigin,
     IPType,
     Match,
     MatchStatus,
     Maturity,
+    Membership,
+    MembershipStatus,
+    MemberTier,
     Message,
     Need,
     Organization,
@@ -32,10 +39,12 @@ from models import (
     PolicyBase,
     PolicyPer,
     PolicyRule,
+    Recognition,
     Registration,
     Role,
     Target,
     TargetMetric,
+    TransferInstitution,
     User,
     Visibility,
 )
@@ -127,8 +136,62 @@ def test_every_table_has_a_roundtrip_below() -> None:
         "audit_events",
         "import_records",
         "embedding_cache",
+        "broker_trainings",
+        "memberships",
+        "transfer_institutions",
+        "influential_flags",
     }
     assert set(SQLModel.metadata.tables) == tested
+
+
+def test_registries_roundtrip(engine: Engine) -> None:
+    ids = _seed(engine)
+    training = _store(
+        engine,
+        BrokerTraining(
+            broker_id=ids["broker"], course="技术合同认定登记实务", hours=8, completed_on=date(2025, 3, 1)
+        ),
+    )
+    assert isinstance(training, BrokerTraining) and (training.course, training.hours) == (
+        "技术合同认定登记实务",
+        8,
+    )
+    member = _store(
+        engine,
+        Membership(
+            org_id=ids["ent"],
+            tier=MemberTier.COUNCIL,
+            status=MembershipStatus.APPROVED,
+            applied_on=date(2025, 1, 2),
+            term_start=date(2025, 2, 1),
+            term_end=date(2028, 1, 31),
+        ),
+    )
+    assert (
+        isinstance(member, Membership)
+        and member.tier == MemberTier.COUNCIL
+        and member.term_end == date(2028, 1, 31)
+    )
+    inst = _store(
+        engine,
+        TransferInstitution(
+            org_id=ids["uni"],
+            kind=InstitutionKind.UNIVERSITY_OFFICE,
+            origin=InstitutionOrigin.CULTIVATED,
+            since=date(2019, 5, 1),
+            recognition=Recognition.PROVINCIAL,
+            recognized_year=2021,
+        ),
+    )
+    assert isinstance(inst, TransferInstitution) and inst.recognition == Recognition.PROVINCIAL
+    flag = _store(
+        engine, InfluentialFlag(achievement_id=ids["ach"], reason="首台套推广", flagged_by=ids["user"])
+    )
+    assert (
+        isinstance(flag, InfluentialFlag)
+        and flag.reason == "首台套推广"
+        and flag.created_at.tzinfo is not None
+    )
 
 
 def test_parties_roundtrip(engine: Engine) -> None:

@@ -50,8 +50,11 @@
       var li = list.querySelector('li[data-code="' + CSS.escape(t.code) + '"]');
       if (!li) { return; }
       var bar = li.querySelector("progress");
-      bar.value = t.percent;
-      bar.textContent = t.percent + "%";
+      if (bar && t.percent !== null) {
+        bar.value = t.percent;
+        bar.textContent = t.percent + "%";
+      }
+      li.querySelector(".outcome").textContent = t.outcome_text;
       li.querySelector(".actual").textContent = t.actual;
       li.querySelector(".goal").textContent = t.goal;
       li.querySelector(".pct").textContent = t.percent_text;
