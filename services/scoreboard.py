@@ -2,7 +2,7 @@
 value its rule gives today, progress, the run-rate projection, the verdict for its period, the rule in
 words and the line of the policy document it comes from.
 
-Sections: ``1242`` = the Zhengzhou Center's goals (scope ``center``); ``turnover`` = regional turnover
+Sections: ``1242`` = the Zhengzhou Center's goals (scope ``center``, citing 专栏28); ``turnover`` = regional turnover
 targets (a money metric in a province, city or county); ``other`` = the remaining targets. Values come
 from services.targets (one measurement for the hall, the dashboard and this board).
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from data.reference import load_documents
+from data.reference import CITATION_PATTERN, load_documents
 from models import TargetKind, TargetMetric
 from models.enums import MONEY_METRICS
 from models.types import utc_now
@@ -36,8 +36,20 @@ _LEDGER_RULES = {
 _COMPARATOR = {"gt": "高于", "ge": "不低于"}
 
 
+_COLUMN_28 = ("000", 739, 749)
+"""专栏28 of the Henan 13th-FYP plan: file 000, lines 739–749 of the seeds (the "1242" goals)."""
+
+
+def _cites_column_28(source: str) -> bool:
+    for citation in source.split(","):
+        found = CITATION_PATTERN.match(citation.strip())
+        if found and found["seed"] == _COLUMN_28[0] and _COLUMN_28[1] <= int(found["start"]) <= _COLUMN_28[2]:
+            return True
+    return False
+
+
 def _section(row: dict[str, Any]) -> str:
-    if row["scope"] == "center":
+    if row["scope"] == "center" and _cites_column_28(str(row["source"])):
         return "1242"
     if row["metric"] in MONEY_METRICS and row["scope"] in ("province", "city", "county"):
         return "turnover"
@@ -82,6 +94,7 @@ def scoreboard_rows(db: Engine, *, today: date | None = None) -> list[dict[str, 
             {
                 "section": section,
                 "code": t["code"],
+                "scope": t["scope"],
                 "name": t["name"],
                 "region_name": t["region_name"],
                 "metric": t["metric"],

@@ -22,7 +22,7 @@ from api.console.web import (
     render,
     require,
 )
-from models import BrokerStatus, Role
+from models import BrokerStatus, CertificationLevel, Role
 from models.registry_schemas import BrokerRegistryUpdate, TrainingCreate
 from services import exports, registries, scoreboard, targets
 from services.errors import ServiceError
@@ -58,7 +58,6 @@ def _as_progress(row: dict[str, object]) -> dict[str, object]:
         **row,
         "value": row["target"],
         "actual": row["actual_in_period"],
-        "scope": row["section"],
         "metric": row["metric"],
     }
 
@@ -85,6 +84,7 @@ def _brokers_page(request: Request, errors: list[str], status: int) -> Response:
         "rule": RULES["brokers"],
         "min_hours": MIN_TRAINING_HOURS,
         "statuses": BROKER_STATUS,
+        "levels": [level.value for level in CertificationLevel],
         "errors": errors,
     }
     return render(request, "brokers.html", context, status_code=status)
@@ -109,6 +109,30 @@ async def add_training(request: Request, user: CsrfUserDep, broker_id: int) -> R
     except ServiceError as exc:
         return _brokers_page(request, [labels.service_error(exc.code, exc.message)], exc.status)
     return redirect(f"{PREFIX}/admin/brokers?msg=training")
+
+
+_CERTIFICATE_FIELDS = (
+    "certification_level",
+    "certificate_number",
+    "certificate_issuer",
+    "certified_on",
+    "title_track",
+)
+
+
+@router.post("/brokers/{broker_id}/certificate")
+async def set_certificate(request: Request, user: CsrfUserDep, broker_id: int) -> Response:
+    user.actor.require()
+    form = dict(await request.form())
+    values = {k: str(form.get(k, "")).strip() for k in _CERTIFICATE_FIELDS}
+    try:
+        data = BrokerRegistryUpdate.model_validate({k: v for k, v in values.items() if v})
+        registries.update_broker(db_engine(request), user.actor, broker_id, data)
+    except ValidationError:
+        return _brokers_page(request, ["证书信息填写有误：请选择等级并填写证书编号、发证机构和日期。"], 422)
+    except ServiceError as exc:
+        return _brokers_page(request, [labels.service_error(exc.code, exc.message)], exc.status)
+    return redirect(f"{PREFIX}/admin/brokers?msg=broker")
 
 
 @router.post("/brokers/{broker_id}/status")

@@ -30,6 +30,7 @@ class Citation(BaseModel):
 class ScoreRow(BaseModel):
     section: str
     code: str
+    scope: str
     name: str
     region_name: str | None
     metric: str

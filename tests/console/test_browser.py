@@ -4,6 +4,7 @@ to test-output/screenshots/ (desktop 1280 px and phone width)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -247,3 +248,74 @@ def test_keyboard_alone_signs_in(browser: Any, server: tuple[str, ConsoleEnv]) -
     page.wait_for_url(re.compile(r".*/console/hall$"))
     assert page.get_by_text("刘登记（登记机构）").is_visible()
     visitor.close()
+
+
+def test_scoreboard_and_broker_registry(browser: Any, server: tuple[str, ConsoleEnv]) -> None:
+    """An administrator reads the 「1242」 board (rules, citations, 亿元, the relative goals), downloads it
+    as Excel, certifies and trains a broker on the registry page, and the board counts the broker."""
+    from openpyxl import load_workbook
+
+    from services.targets import load_reference_targets_and_rules
+
+    base, env = server
+    load_reference_targets_and_rules(env.engine)
+    admin = Visitor(browser, base)
+    admin.login("admin")
+    page = admin.go("/console/admin/scoreboard")
+    assert page.get_by_role("heading", name="郑州中心“1242”目标（专栏28）").is_visible()
+    assert page.get_by_role("heading", name="技术合同成交额目标").is_visible()
+    brokers_goal = page.locator("tr[data-code='T03']")
+    assert (
+        brokers_goal.locator(".current").inner_text() == "0"
+        and brokers_goal.locator(".goal").inner_text() == "1000"
+    )
+    assert (
+        "持证" in brokers_goal.locator(".rule").inner_text()
+        and "000:L749" in brokers_goal.locator(".cite").inner_text()
+    )
+    assert page.locator("tr[data-code='T02'] .goal").inner_text() == "100.00 亿元"
+    assert "年均增速" in page.locator("tr[data-code='T12'] .goal").inner_text()
+    assert "2015 年全年值 × 2" in page.locator("tr[data-code='T01'] .rule").inner_text()
+    with page.expect_download() as download:
+        page.locator("#scoreboard-xlsx").click()
+    assert download.value.suggested_filename == "scoreboard.xlsx"
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    assert sheet is not None and "T03" in {row[1] for row in sheet.iter_rows(values_only=True)}
+    admin.shot("scoreboard-1280")
+    page.set_viewport_size(PHONE)
+    admin.shot("scoreboard-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
+
+    broker_id = env.seeded.broker_id
+    page = admin.go("/console/admin/brokers")
+    row = page.locator(f"tr[data-broker='{broker_id}']")
+    assert (
+        row.locator(".counted").inner_text() == "否" and page.locator("#brokers-counted").inner_text() == "0"
+    )
+    page.locator(f"#broker-{broker_id} summary").click()
+    page.get_by_label("证书等级").select_option("中级")
+    page.get_by_label("证书编号").fill("JSJJ-2024-0001")
+    page.get_by_label("发证机构").fill("河南省科学技术厅")
+    page.get_by_label("发证日期").fill("2024-03-01")
+    page.get_by_label("职称").fill("中级技术经理人")
+    page.get_by_role("button", name="保存证书信息").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("经纪人状态已更新").is_visible()
+    assert row.locator(".counted").inner_text() == "否"  # certified, not yet trained
+    page.locator(f"#broker-{broker_id} summary").click()
+    page.get_by_label("课程").fill("技术合同认定登记实务")
+    page.get_by_label("学时").fill("16")
+    page.get_by_label("完成日期").fill("2024-05-10")
+    page.get_by_role("button", name="添加培训记录").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("培训记录已保存").is_visible()
+    assert row.locator(".counted").inner_text() == "是" and row.locator(".hours").inner_text() == "16"
+    assert page.locator("#brokers-counted").inner_text() == "1"
+    admin.shot("brokers-1280")
+    page = admin.go("/console/admin/scoreboard")
+    assert page.locator("tr[data-code='T03'] .current").inner_text() == "1"
+    hall = admin.go("/console/hall")
+    assert hall.locator('[data-live="totals.brokers_counted"]').inner_text() == "1"
+    assert hall.locator("#targets li").first.get_attribute("data-code") in ("CONSOLE-YEAR", "T09")
+    admin.close()
