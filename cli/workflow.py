@@ -181,11 +181,23 @@ def stats_targets(
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Progress against every target: actual, percent, run-rate projection, on track or not."""
+    """Progress against every target: goal, actual in the period, value to date, percent, run-rate
+    projection and outcome (achieved / missed, on_track / behind)."""
     from services.targets import target_progress
 
     rows = target_progress(open_engine(), today=today.date() if today else None)
-    columns = ("code", "name", "metric", "period_end", "value", "actual", "percent", "projection", "on_track")
+    columns = (
+        "code",
+        "name",
+        "kind",
+        "period_end",
+        "value",
+        "actual",
+        "current",
+        "percent",
+        "projection",
+        "outcome",
+    )
     emit(rows if fmt != OutputFormat.TABLE else [{c: r[c] for c in columns} for r in rows], fmt)
 
 
