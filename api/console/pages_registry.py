@@ -4,6 +4,7 @@ standing, whether the 1000-broker goal counts each broker, and their deal record
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -95,58 +96,62 @@ def brokers_page(request: Request, _: AdminDep) -> Response:
     return _brokers_page(request, [], 200)
 
 
-@router.post("/brokers/{broker_id}/trainings")
-async def add_training(request: Request, user: CsrfUserDep, broker_id: int) -> Response:
+async def _broker_form(
+    request: Request,
+    user: ConsoleUser,
+    fields: tuple[str, ...],
+    save: Callable[[dict[str, str]], object],
+    invalid: str,
+    flash: str,
+) -> Response:
+    """Validate one registry form and save it; on a mistake show the page again with the reason."""
     user.actor.require()
     form = dict(await request.form())
+    values = {k: v for k in fields if (v := str(form.get(k, "")).strip())}
     try:
-        data = TrainingCreate.model_validate(
-            {k: str(form.get(k, "")).strip() for k in ("course", "hours", "completed_on")}
-        )
-        registries.add_training(db_engine(request), user.actor, broker_id, data)
+        save(values)
     except ValidationError:
-        return _brokers_page(request, ["培训记录填写有误：请填写课程、学时（正整数）和日期。"], 422)
+        return _brokers_page(request, [invalid], 422)
     except ServiceError as exc:
         return _brokers_page(request, [labels.service_error(exc.code, exc.message)], exc.status)
-    return redirect(f"{PREFIX}/admin/brokers?msg=training")
+    return redirect(f"{PREFIX}/admin/brokers?msg={flash}")
 
 
-_CERTIFICATE_FIELDS = (
-    "certification_level",
-    "certificate_number",
-    "certificate_issuer",
-    "certified_on",
-    "title_track",
-)
+@router.post("/brokers/{broker_id}/trainings")
+async def add_training(request: Request, user: CsrfUserDep, broker_id: int) -> Response:
+    def save(values: dict[str, str]) -> object:
+        data = TrainingCreate.model_validate(values)
+        return registries.add_training(db_engine(request), user.actor, broker_id, data)
+
+    invalid = "培训记录填写有误：请填写课程、学时（正整数）和日期。"
+    return await _broker_form(request, user, ("course", "hours", "completed_on"), save, invalid, "training")
+
+
+def _update(request: Request, user: ConsoleUser, broker_id: int) -> Callable[[dict[str, str]], object]:
+    def save(values: dict[str, str]) -> object:
+        data = BrokerRegistryUpdate.model_validate(values)
+        return registries.update_broker(db_engine(request), user.actor, broker_id, data)
+
+    return save
 
 
 @router.post("/brokers/{broker_id}/certificate")
 async def set_certificate(request: Request, user: CsrfUserDep, broker_id: int) -> Response:
-    user.actor.require()
-    form = dict(await request.form())
-    values = {k: str(form.get(k, "")).strip() for k in _CERTIFICATE_FIELDS}
-    try:
-        data = BrokerRegistryUpdate.model_validate({k: v for k, v in values.items() if v})
-        registries.update_broker(db_engine(request), user.actor, broker_id, data)
-    except ValidationError:
-        return _brokers_page(request, ["证书信息填写有误：请选择等级并填写证书编号、发证机构和日期。"], 422)
-    except ServiceError as exc:
-        return _brokers_page(request, [labels.service_error(exc.code, exc.message)], exc.status)
-    return redirect(f"{PREFIX}/admin/brokers?msg=broker")
+    fields = (
+        "certification_level",
+        "certificate_number",
+        "certificate_issuer",
+        "certified_on",
+        "title_track",
+    )
+    invalid = "证书信息填写有误：请选择等级并填写证书编号、发证机构和日期。"
+    return await _broker_form(request, user, fields, _update(request, user, broker_id), invalid, "broker")
 
 
 @router.post("/brokers/{broker_id}/status")
 async def set_status(request: Request, user: CsrfUserDep, broker_id: int) -> Response:
-    user.actor.require()
-    form = dict(await request.form())
-    try:
-        data = BrokerRegistryUpdate.model_validate({"status": str(form.get("status", ""))})
-        registries.update_broker(db_engine(request), user.actor, broker_id, data)
-    except ValidationError:
-        return _brokers_page(request, ["请选择有效的状态。"], 422)
-    except ServiceError as exc:
-        return _brokers_page(request, [labels.service_error(exc.code, exc.message)], exc.status)
-    return redirect(f"{PREFIX}/admin/brokers?msg=broker")
+    save = _update(request, user, broker_id)
+    return await _broker_form(request, user, ("status",), save, "请选择有效的状态。", "broker")
 
 
 @router.post("/targets/{target_id}/retire")
