@@ -303,8 +303,6 @@ def _progress(facts: _Facts, target: Target, today: date) -> dict[str, Any]:
     relative = target.kind == TargetKind.RELATIVE_GROWTH
     unit = "percent" if relative else ("yuan" if target.metric in MONEY_METRICS else "count")
     goal, actual, projection = figures["value"], figures["actual"], figures["projection"]
-    if state == "upcoming" and not relative:
-        actual, projection = (actual if target.metric in _STOCKS else ZERO), projection
     goal_d = None if goal is None else Decimal(goal)
     outcome = _verdict(state, actual, goal_d, projection, target.comparator == "gt")
     percent = None
