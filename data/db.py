@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import Insert
@@ -48,6 +48,19 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel]) -> Inser
     if name == "sqlite":
         return sqlite.insert(model).on_conflict_do_nothing()
     raise NotImplementedError(f"no insert-or-ignore for the {name} dialect")
+
+
+def lock_row(session: Session, model: type[SQLModel], row_id: int) -> bool:
+    """Take the write lock on one row before reading what a change depends on; False if no such row.
+
+    A no-op ``UPDATE`` works on every database: on PostgreSQL it row-locks like ``SELECT … FOR UPDATE``
+    (and later statements of the transaction see what the previous holder committed); on SQLite, where
+    ``FOR UPDATE`` is silently dropped, it is the transaction's first statement and takes the database
+    write lock at once, so a read-check-write sequence (a payment against the amount left) is
+    serialised instead of racing. Call it first in the transaction."""
+    table = model.__table__  # type: ignore[attr-defined]
+    result = session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from data.db import session_scope
+from data.db import lock_row, session_scope
 from data.reference import is_known_region, load_sub_centers, region_city
 from models import (
     Achievement,
@@ -110,8 +110,11 @@ def _registration(session: Session, contract_id: int) -> Registration | None:
 
 
 def _load(session: Session, contract_id: int, *, for_update: bool = False) -> Contract:
-    query = select(Contract).where(Contract.id == contract_id)
-    contract = session.exec(query.with_for_update() if for_update else query).first()
+    """The contract; ``for_update`` first takes its write lock (on SQLite too, see `lock_row`), which
+    serialises the changes that check sums or states against it (payments, registration, cancelling)."""
+    if for_update:
+        lock_row(session, Contract, contract_id)
+    contract = session.exec(select(Contract).where(Contract.id == contract_id)).first()
     if contract is None:
         raise NotFoundError(f"contract {contract_id} not found")
     return contract
@@ -245,7 +248,7 @@ def add_payment(db: Engine, actor: Actor, contract_id: int, data: PaymentCreate)
     """Record an actual payment; the payments of a contract never exceed its amount."""
     amount = _amount(data.amount, "amount", positive=True)
     with session_scope(db) as session:
-        contract = _load(session, contract_id, for_update=True)  # serialises concurrent payments
+        contract = _load(session, contract_id, for_update=True)
         if not _may_manage(actor, contract):
             raise PermissionDeniedError("only the parties, their broker and admins record payments")
         if contract.status == ContractStatus.CANCELLED:
