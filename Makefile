@@ -40,7 +40,7 @@ run: install assets  ## migrate, load the demo, build the index and serve on htt
 	$(BIN)/techmatch db upgrade
 	$(BIN)/techmatch demo load --if-empty
 	$(BIN)/techmatch reindex
-	$(BIN)/techmatch serve
+	TECHMATCH_DEV_MODE=1 $(BIN)/techmatch serve
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -73,6 +73,7 @@ def build_state(settings: Settings) -> AppState:
 
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     settings = settings or (state.settings if state else Settings())
+    settings.check_secret()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli.common import EXIT_BAD_INPUT, EXIT_FAILED, open_engine, progress_bar, settings
 from data.db import NotMigratedError
+from services.config import InsecureSecretError
 from services.errors import ServiceError
 
 app = typer.Typer(
@@ -96,6 +97,7 @@ def serve(
     from api.app import build_state, create_app
 
     config = settings()
+    config.check_secret()
     state = build_state(config)
     uvicorn.run(create_app(state=state), host=host or config.host, port=port or config.port, log_level="info")
 
@@ -114,7 +116,7 @@ def main() -> None:
     _register_extensions()
     try:
         app()
-    except NotMigratedError as exc:
+    except (NotMigratedError, InsecureSecretError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     except ServiceError as exc:

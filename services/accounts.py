@@ -270,7 +270,7 @@ def actor_for_api_key(db: Engine, key: str) -> Actor | None:
         creator = session.get(User, row.created_by)
         if creator is None or not creator.is_active:
             return None
-        return Actor(user_id=row.created_by, org_id=row.org_id, role=row.role)
+        return Actor(user_id=row.created_by, org_id=row.org_id, role=row.role, via_api_key=True)
 
 
 def _digest(key: str) -> str:
@@ -281,6 +281,10 @@ def _digest(key: str) -> str:
 
 
 def _require_key_manager(actor: Actor, org_id: int) -> None:
+    """A signed-in person of the organisation (or an admin). Never an API key: a key that could mint
+    keys would outlive its own revocation through its children."""
+    if actor.via_api_key:
+        raise PermissionDeniedError("API 密钥不能管理 API 密钥，请以用户身份登录", code="api_key_not_allowed")
     if actor.is_admin:
         return
     if actor.org_id != org_id or actor.role not in KEY_MANAGER_ROLES:

@@ -14,6 +14,7 @@ class Actor:
     org_id: int | None
     role: Role
     broker_id: int | None = None
+    via_api_key: bool = False  # authenticated by an organisation API key rather than a person's sign-in
 
     @property
     def is_admin(self) -> bool:

@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from matcher.config import DEFAULT_ENCODER
 
 
+DEFAULT_SECRET = "dev-only-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSecretError(RuntimeError):
+    """The service would sign tokens with a secret anyone can know (the documented default)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TECHMATCH_", extra="ignore")
 
@@ -27,11 +35,25 @@ class Settings(BaseSettings):
     )
     encoder_batch_size: int = Field(default=32, ge=1, le=1024)
     suggestions_per_posting: int = Field(default=10, ge=1, le=100)
-    secret_key: str = Field(default="dev-only-change-me", description="signs access tokens")
+    secret_key: str = Field(default=DEFAULT_SECRET, description="signs access tokens and console sessions")
+    dev_mode: bool = Field(
+        default=False, description="development mode: the documented default secret is allowed (make run)"
+    )
     token_minutes: int = Field(default=120, ge=1)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
     host: str = "127.0.0.1"
     port: int = 8000
+
+    def check_secret(self) -> None:
+        """Refuse to serve with the documented default (or a short) secret outside development mode:
+        anyone could sign an administrator's token with it."""
+        if self.dev_mode:
+            return
+        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise InsecureSecretError(
+                "TECHMATCH_SECRET_KEY 未设置或过短（至少 32 个字符）；默认密钥只能在开发模式下使用"
+                "（TECHMATCH_DEV_MODE=1，make run 会设置）"
+            )
 
     @property
     def resolved_database_url(self) -> str:

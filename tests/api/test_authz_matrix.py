@@ -399,7 +399,7 @@ MATRIX: dict[tuple[str, str], Row] = {
 
 
 def api_routes() -> set[tuple[str, str]]:
-    app = create_app(Settings())
+    app = create_app(Settings(dev_mode=True))
     routes = set()
     for ctx in iter_route_contexts(app.routes):  # FastAPI includes routers lazily; this flattens them
         if isinstance(ctx.original_route, APIRoute) and (ctx.path or "").startswith(API_PREFIX):
