@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.filters import PostingFilter, region_prefix
-from matcher.postings import Posting, Side
+from matcher.postings import CONFIDENTIAL, Posting, Side
 
 __all__ = ["AttributeTable"]
 
@@ -141,19 +141,29 @@ class AttributeTable:
         codes = [code for value, code in self._codes[column].items() if test(value, allowed)]
         return np.isin(c[column], np.asarray(codes, dtype=np.int64))
 
+    def _hidden_money(self, c: dict[str, npt.NDArray[np.int64]], flt: PostingFilter) -> npt.NDArray[np.bool_]:
+        """Rows whose money the caller may not see (`PostingFilter.hides`): they pass money constraints."""
+        code = self._codes["visibility"].get(CONFIDENTIAL)
+        if flt.sees_confidential or code is None:
+            return np.zeros(c["id"].shape[0], dtype=bool)
+        seen = np.fromiter(flt.seen_ids, dtype=np.int64, count=len(flt.seen_ids))
+        hidden: npt.NDArray[np.bool_] = (c["visibility"] == code) & ~np.isin(c["id"], seen)
+        return hidden
+
     def _money_and_maturity(
         self, c: dict[str, npt.NDArray[np.int64]], flt: PostingFilter
     ) -> npt.NDArray[np.bool_]:
         keep = np.ones(c["id"].shape[0], dtype=bool)
+        money_ok = self._hidden_money(c, flt)
         maturity = c["maturity"]
         if self.side is Side.ACHIEVEMENT:
             if flt.max_price is not None:
-                keep &= c["money"] <= _cents(flt.max_price, ROUND_FLOOR, _HIGH)
+                keep &= money_ok | (c["money"] <= _cents(flt.max_price, ROUND_FLOOR, _HIGH))
             if flt.min_maturity is not None:
                 keep &= (maturity == 0) | (maturity >= flt.min_maturity)
         else:
             if flt.min_budget is not None:
-                keep &= c["money"] >= _cents(flt.min_budget, ROUND_CEILING, _LOW)
+                keep &= money_ok | (c["money"] >= _cents(flt.min_budget, ROUND_CEILING, _LOW))
             if flt.max_required_maturity is not None:
                 keep &= (maturity == 0) | (maturity <= flt.max_required_maturity)
         return keep

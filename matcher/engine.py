@@ -26,7 +26,7 @@ from matcher.fusion import FusedHit, reciprocal_rank_fusion, weighted_score_fusi
 from matcher.index.base import IdArray, check_vectors
 from matcher.index.registry import create_index
 from matcher.lexical import LexicalScores
-from matcher.postings import Posting, Side, posting_text
+from matcher.postings import Posting, Side, posting_text, redacted
 from matcher.tokenize import char_shingles
 
 __all__ = ["MatchEngine", "Suggestion"]
@@ -149,7 +149,7 @@ class MatchEngine:
             self._fill_missing(coll, fused, lexical, query)
             idf = _memoised(coll.lexical.idf)  # the explanations ask for the same query terms again and again
             return [
-                self._suggestion(coll, hit, rank, text, query_posting, explain, idf)
+                self._suggestion(coll, hit, rank, text, query_posting, explain, idf, filters)
                 for rank, hit in enumerate(fused, start=1)
             ]
 
@@ -198,15 +198,20 @@ class MatchEngine:
         query_posting: Posting | None,
         explain: bool,
         idf: Callable[[str], float],
+        filters: PostingFilter | None,
     ) -> Suggestion:
         components = {**hit.components, "fused": hit.score}
         candidate = coll.postings[hit.id]
+        candidate_text = coll.texts[hit.id]
+        if filters is not None and filters.hides(candidate):  # explained only from what the caller sees
+            candidate = redacted(candidate)
+            candidate_text = self.text_of(candidate)
         if query_posting is not None:
             components.update(_attribute_components(query_posting, candidate))
         explanation = (
             build_explanation(
                 text,
-                coll.texts[hit.id],
+                candidate_text,
                 idf,
                 components,
                 query=query_posting,

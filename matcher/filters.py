@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from matcher.postings import Posting, Side
+from matcher.postings import CONFIDENTIAL, Posting, Side
 
 __all__ = ["PostingFilter", "region_prefix"]
 
@@ -43,6 +43,11 @@ class PostingFilter:
     max_price applies to achievements (asking_price <= max_price); min_budget to needs
     (budget_max >= min_budget); min_maturity to achievements; max_required_maturity to needs (the
     maturity a need asks for must not exceed it); modes requires an overlap.
+
+    The caller's view of confidential postings: unless ``sees_confidential``, a confidential posting
+    that is not in ``seen_ids`` (`hides`) takes part in the money constraints as a posting stating no
+    price or budget would (it passes), so no filter, natural or asked for, can bisect a hidden number;
+    the engine also explains such a posting from its `redacted` view only.
     """
 
     field_codes: frozenset[str] | None = None
@@ -56,6 +61,16 @@ class PostingFilter:
     visibilities: frozenset[str] | None = None
     exclude_ids: frozenset[int] = frozenset()
     exclude_org_ids: frozenset[int] = frozenset()
+    sees_confidential: bool = True
+    seen_ids: frozenset[int] = frozenset()
+
+    def hides(self, posting: Posting) -> bool:
+        """True if the caller may not see this posting's confidential fields (text, numbers, owner)."""
+        return (
+            not self.sees_confidential
+            and posting.visibility == CONFIDENTIAL
+            and posting.id not in self.seen_ids
+        )
 
     def matches(self, posting: Posting) -> bool:
         """True if the posting satisfies every constraint."""
@@ -72,6 +87,8 @@ class PostingFilter:
         )
 
     def _money_ok(self, posting: Posting) -> bool:
+        if self.hides(posting):
+            return True
         if posting.side is Side.ACHIEVEMENT:
             return (
                 self.max_price is None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-__all__ = ["Posting", "Side", "posting_text"]
+__all__ = ["CONFIDENTIAL", "Posting", "Side", "posting_text", "redacted"]
+
+CONFIDENTIAL = "confidential"
 
 
 class Side(StrEnum):
@@ -67,3 +69,13 @@ def posting_text(posting: Posting, field_name: str | None = None) -> str:
     if field_label:
         parts.append(field_label)
     return "\n".join(p for p in parts if p)
+
+
+def redacted(posting: Posting) -> Posting:
+    """What another party may know of a confidential posting: no body, keywords, money or owner.
+
+    Whatever is computed for such a party (explanations, filters on money) is computed from this view,
+    so nothing derived from the hidden fields reaches them."""
+    return replace(
+        posting, body="", keywords=(), org_id=None, budget_min=None, budget_max=None, asking_price=None
+    )

@@ -336,10 +336,11 @@ class IndexService:
     # -- queries ----------------------------------------------------------------------------------
 
     def suggest(
-        self, row: Need | Achievement, k: int, filters: PostingFilter | None = None
+        self, query: Need | Achievement | Posting, k: int, filters: PostingFilter | None = None
     ) -> list[Suggestion]:
+        posting = query if isinstance(query, Posting) else to_posting(query)
         with self._lock:
-            return self.engine.suggest(to_posting(row), k=k, filters=filters)
+            return self.engine.suggest(posting, k=k, filters=filters)
 
     def _indexed_ids(self, side: Side) -> list[int]:
         with self._lock:

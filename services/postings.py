@@ -100,7 +100,7 @@ def create_need(
         check_codes(data.field_code, data.region_code)
         _check_external_id(session, Need, org.id or 0, data.external_id)
         [need] = insert_postings(session, index, actor, org, [data])
-        return present(need, actor)
+        return present(need, actor, session=session)
 
 
 def create_achievement(
@@ -112,7 +112,7 @@ def create_achievement(
         check_codes(data.field_code, data.region_code)
         _check_external_id(session, Achievement, org.id or 0, data.external_id)
         [achievement] = insert_postings(session, index, actor, org, [data])
-        return present(achievement, actor)
+        return present(achievement, actor, session=session)
 
 
 def insert_postings(
@@ -206,7 +206,7 @@ def update_posting(
             session, actor, _entity(model), posting_id, "update", before=before, after=audit.snapshot(row)
         )
         index.sync(session, row)
-        return present(row, actor)
+        return present(row, actor, session=session)
 
 
 def _check_budget(row: Need | Achievement) -> None:
@@ -241,7 +241,7 @@ def set_status(
             after=audit.snapshot(row, ("status",)),
         )
         index.sync(session, row)
-        return present(row, actor)
+        return present(row, actor, session=session)
 
 
 def can_see_confidential(session: Session | None, actor: Actor, row: Need | Achievement) -> bool:
@@ -255,15 +255,59 @@ def can_see_confidential(session: Session | None, actor: Actor, row: Need | Achi
     return hit is not None
 
 
+def seen_confidential_ids(
+    session: Session, actor: Actor, model: type[Need] | type[Achievement]
+) -> frozenset[int] | None:
+    """Ids of the confidential postings of ``model`` whose hidden fields the actor may see (the rule of
+    `can_see_confidential`: own organisation's, and a broker's assigned matches'); None = all (admin)."""
+    if actor.is_admin:
+        return None
+    ids: set[int] = set()
+    if actor.org_id is not None:
+        ids.update(
+            i
+            for i in session.exec(
+                select(model.id).where(
+                    model.org_id == actor.org_id, model.visibility == Visibility.CONFIDENTIAL
+                )
+            ).all()
+            if i is not None
+        )
+    if actor.role == Role.BROKER and actor.broker_id is not None:
+        column = Match.need_id if model is Need else Match.achievement_id
+        ids.update(session.exec(select(column).where(Match.broker_id == actor.broker_id)).all())
+    return frozenset(ids)
+
+
 def present(row: Need | Achievement, actor: Actor, *, session: Session | None = None) -> dict[str, Any]:
-    """The read model, with confidential fields masked for those who may not see them."""
+    """The read model, with confidential fields masked for those who may not see them; near-duplicate
+    flags that point at a posting the actor may not see are dropped too (they would tell its owner and
+    how closely its hidden text resembles this one)."""
     schema = NeedRead if isinstance(row, Need) else AchievementRead
     data = schema.model_validate(row).model_dump(mode="json")
     if row.visibility == Visibility.CONFIDENTIAL and not can_see_confidential(session, actor, row):
         for name in CONFIDENTIAL_FIELDS["need" if isinstance(row, Need) else "achievement"]:
             data[name] = [] if name == "keywords" else None
         data["duplicate_flags"] = []
+    elif data["duplicate_flags"] and not actor.is_admin:
+        data["duplicate_flags"] = _visible_flags(session, actor, type(row), data["duplicate_flags"])
     return data
+
+
+def _visible_flags(
+    session: Session | None, actor: Actor, model: type[Need] | type[Achievement], flags: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    if session is None:
+        return []
+    ids = [int(f["existing_id"]) for f in flags]
+    hidden = set(
+        session.exec(
+            select(model.id).where(col(model.id).in_(ids), model.visibility == Visibility.CONFIDENTIAL)
+        ).all()
+    )
+    if hidden:
+        hidden -= seen_confidential_ids(session, actor, model) or frozenset()
+    return [f for f in flags if int(f["existing_id"]) not in hidden]
 
 
 def list_postings(
@@ -295,8 +339,10 @@ def list_postings(
         conditions.append(model.status == status)
     if org_id is not None:
         conditions.append(model.org_id == org_id)
+        if not (actor.is_admin or actor.org_id == org_id):  # the owner of a confidential posting is hidden
+            conditions.append(model.visibility != Visibility.CONFIDENTIAL)
     if q:
-        conditions.append(col(model.title).contains(q))
+        conditions.append(col(model.title).contains(q, autoescape=True))
     with Session(db) as session:
         total = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
         order = getattr(model, key)

@@ -17,14 +17,14 @@ from sqlmodel import Session, col, select
 
 from data.db import session_scope
 from data.reference import field_name, is_known_field
-from models import Achievement, Broker, Match, MatchStatus, Need, Role
+from models import Achievement, Broker, Match, MatchStatus, Need, Role, Visibility
 from models.schemas import MatchRead, ReviewDecision
 from models.transitions import MATCH_TRANSITIONS, InvalidTransitionError, check_transition
 from models.types import utc_now
 from services import audit
 from services.actor import Actor
 from services.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from services.postings import present
+from services.postings import can_see_confidential, present
 
 __all__ = [
     "broker_queue",
@@ -59,6 +59,18 @@ _SORTS = {
 def match_view(match: Match) -> dict[str, Any]:
     """The read model of a match, JSON-ready."""
     return MatchRead.model_validate(match).model_dump(mode="json")
+
+
+def redacted_explanation(explanation: dict[str, Any]) -> dict[str, Any]:
+    """A stored explanation for a viewer who may not see one side's confidential fields: its shared
+    terms, best sentence and money flag came from hidden text and numbers, so they go."""
+    return {
+        **explanation,
+        "shared_terms": [],
+        "best_sentence": "",
+        "flags": [f for f in explanation.get("flags", []) if f != "over_budget"],
+        "redacted": True,
+    }
 
 
 def get_match(session: Session, match_id: int, *, for_update: bool = False) -> Match:
@@ -214,8 +226,14 @@ def get_match_detail(db: Engine, actor: Actor, match_id: int) -> dict[str, Any]:
         need = session.get(Need, match.need_id)
         achievement = session.get(Achievement, match.achievement_id)
         assert need is not None and achievement is not None  # foreign keys
+        view = match_view(match)
+        if any(
+            p.visibility == Visibility.CONFIDENTIAL and not can_see_confidential(session, actor, p)
+            for p in (need, achievement)
+        ):
+            view["explanation"] = redacted_explanation(view.get("explanation") or {})
         return {
-            "match": match_view(match),
+            "match": view,
             "need": present(need, actor, session=session),
             "achievement": present(achievement, actor, session=session),
         }

@@ -11,11 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from matcher.filters import PostingFilter
-from models import Achievement, Maturity, Need, Role
+from matcher.postings import redacted
+from models import Achievement, Maturity, Need, Role, Visibility
 from services.actor import Actor
 from services.errors import NotFoundError, PermissionDeniedError
 from services.index import IndexService, maturity_trl, to_posting
-from services.postings import check_codes, present
+from services.postings import can_see_confidential, check_codes, present, seen_confidential_ids
 
 Row = TypeVar("Row", Need, Achievement)
 
@@ -72,7 +73,13 @@ def suggest_for(
     filters: SuggestionFilters | None = None,
 ) -> list[dict[str, Any]]:
     """Ranked counterparts of a posting, each with its score components, explanation and the
-    counterpart as the caller may see it. Only the owner, brokers and admins may ask."""
+    counterpart as the caller may see it. Only the owner, brokers and admins may ask.
+
+    Confidentiality: the query and every counterpart enter filters and explanations only as far as the
+    caller may see them (`PostingFilter.hides`, `redacted`): a hidden budget or price never decides
+    whether a posting passes a money filter, and no shared term or sentence comes from a hidden text.
+    The ranking itself still uses a counterpart's full text (that is the point of the matching); what a
+    caller gets from it is an order and a score, never a hidden word or number."""
     filters = filters or SuggestionFilters()
     check_codes(filters.field_code, filters.region_code)
     with Session(db) as session:
@@ -81,8 +88,14 @@ def suggest_for(
             raise NotFoundError(f"{'need' if model is Need else 'achievement'} {posting_id} not found")
         if not _may_ask(actor, row):
             raise PermissionDeniedError("only the owning organisation, brokers and admins see suggestions")
-        hard = PostingFilter.for_counterparts(to_posting(row), **filters.overrides())
-        hits = index.suggest(row, k, hard)
+        query = to_posting(row)
+        if row.visibility == Visibility.CONFIDENTIAL and not can_see_confidential(session, actor, row):
+            query = redacted(query)  # a broker not assigned to it matches on what they may see
+        other: type[Need] | type[Achievement] = Achievement if model is Need else Need
+        seen = seen_confidential_ids(session, actor, other)
+        audience: dict[str, Any] = {} if seen is None else {"sees_confidential": False, "seen_ids": seen}
+        hard = PostingFilter.for_counterparts(query, **audience, **filters.overrides())
+        hits = index.suggest(query, k, hard)
         rows = _counterparts(session, model, [h.id for h in hits])
         return [
             {

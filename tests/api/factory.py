@@ -42,7 +42,7 @@ class Factory:
             description=extra.pop("description", "盾构施工中刀盘和滚刀磨损严重，换刀频繁，需要高耐磨材料。"),
             field_code=extra.pop("field_code", "F02"),
             visibility=visibility,
-            budget_max=Decimal("500000.00"),
+            budget_max=extra.pop("budget_max", Decimal("500000.00")),
             **extra,
         )
         return int(postings.create_need(self.w.engine, self.w.index, self.actor(owner), data)["id"])
@@ -56,7 +56,7 @@ class Factory:
             abstract=extra.pop("abstract", "一种用于盾构滚刀的硬质合金材料，耐磨性提高一倍，换刀次数减少。"),
             field_code=extra.pop("field_code", "F02"),
             visibility=visibility,
-            asking_price=Decimal("300000.00"),
+            asking_price=extra.pop("asking_price", Decimal("300000.00")),
             **extra,
         )
         return int(postings.create_achievement(self.w.engine, self.w.index, self.actor(owner), data)["id"])
