@@ -9,7 +9,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matcher.config import DEFAULT_ENCODER
 
-
 DEFAULT_SECRET = "dev-only-change-me"
 MIN_SECRET_LENGTH = 32
 
