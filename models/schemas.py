@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from models.enums import (
     ContractStatus,
@@ -29,18 +29,25 @@ from models.enums import (
 from models.validators import (
     validate_field_code_format,
     validate_money,
+    validate_money_text,
+    validate_one_line,
     validate_plain_text,
     validate_region_code_format,
     validate_title,
     validate_uscc,
 )
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2), AfterValidator(validate_money)]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(validate_money_text),
+    Field(ge=0, max_digits=16, decimal_places=2),
+    AfterValidator(validate_money),
+]
 Title = Annotated[str, Field(max_length=200), AfterValidator(validate_title)]
 Body = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(validate_plain_text)]
 FieldCode = Annotated[str, Field(max_length=16), AfterValidator(validate_field_code_format)]
 RegionCode = Annotated[str, Field(max_length=32), AfterValidator(validate_region_code_format)]
-Keyword = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(validate_plain_text)]
+Keyword = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(validate_one_line)]
 Uscc = Annotated[str, AfterValidator(validate_uscc)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=64)]
 

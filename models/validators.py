@@ -14,6 +14,12 @@ FIELD_CODE_PATTERN = re.compile(r"^F\d{2}(\.\d{2})?$|^X$")
 REGION_CODE_PATTERN = re.compile(r"^\d{6}(P\d{2})?$")
 _TAG_PATTERN = re.compile(r"<\s*/?\s*[a-zA-Z!]")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# one-line names (titles, keywords): no line breaks, no bidirectional controls (U+202E makes a title
+# read backwards, hiding what it says), no zero-width or other invisible format characters
+_LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
+_INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+MONEY_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -60,9 +66,27 @@ def validate_plain_text(value: str) -> str:
     return value
 
 
+def validate_money_text(value: object) -> object:
+    """Money sent as text is ASCII digits with at most two decimals ("１００" and "1e3" are refused
+    before `Decimal` would read them); numbers go on to `validate_money`."""
+    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+        raise ValueError(f"amount {value!r} is not a yuan amount like 1234.56 (ASCII digits, ≤ 2 decimals)")
+    return value
+
+
+def validate_one_line(value: str) -> str:
+    """A name shown on one line: plain text without line breaks, bidi controls or invisible characters."""
+    validate_plain_text(value)
+    if _LINE_BREAKS.search(value):
+        raise ValueError("text must be on one line")
+    if _INVISIBLE.search(value):
+        raise ValueError("text must not contain invisible or text-direction control characters")
+    return value
+
+
 def validate_title(value: str, *, max_length: int = 200) -> str:
-    """Non-empty after trimming, within the length limit, no control characters."""
-    title = validate_plain_text(value).strip()
+    """Non-empty after trimming, within the length limit, one line of visible text."""
+    title = validate_one_line(value).strip()
     if not title:
         raise ValueError("title must not be empty")
     if len(title) > max_length:

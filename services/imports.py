@@ -220,6 +220,7 @@ def parse_rows(payload: bytes, fmt: Format) -> list[tuple[int, dict[str, Any] | 
 
 
 def _jsonl_rows(payload: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    payload = payload.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM (Windows editors), as CSV accepts
     for number, raw in enumerate(payload.split(b"\n"), start=1):
         if not raw.strip():
             continue

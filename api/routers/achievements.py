@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -23,7 +22,7 @@ from api.routers.common import (
 )
 from api.routers.imports import IMPORT_BODY, ImportFormat, read_import
 from models import Achievement, CooperationMode, PostingStatus
-from models.schemas import AchievementCreate, AchievementUpdate
+from models.schemas import AchievementCreate, AchievementUpdate, Money
 from services import postings
 from services.imports import ImportResult, import_postings
 from services.suggestions import SuggestionFilters, suggest_for
@@ -130,9 +129,7 @@ def achievement_suggestions(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     field_code: FieldCodeQ = None,
     region_code: RegionCodeQ = None,
-    min_budget: Annotated[
-        Decimal | None, Query(ge=0, max_digits=16, decimal_places=2, description="need budget_max at least")
-    ] = None,
+    min_budget: Annotated[Money | None, Query(description="need budget_max at least")] = None,
     modes: Annotated[list[CooperationMode] | None, Query()] = None,
 ) -> list[AchievementSuggestion]:
     """Needs this achievement may solve, ranked, each with its explanation."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -23,7 +22,7 @@ from api.routers.common import (
 )
 from api.routers.imports import IMPORT_BODY, ImportFormat, read_import
 from models import CooperationMode, Maturity, Need, PostingStatus
-from models.schemas import NeedCreate, NeedUpdate
+from models.schemas import Money, NeedCreate, NeedUpdate
 from services import postings
 from services.imports import ImportResult, import_postings
 from services.suggestions import SuggestionFilters, suggest_for
@@ -122,7 +121,7 @@ def need_suggestions(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     field_code: FieldCodeQ = None,
     region_code: RegionCodeQ = None,
-    max_price: Annotated[Decimal | None, Query(ge=0, max_digits=16, decimal_places=2)] = None,
+    max_price: Annotated[Money | None, Query(description="achievement asking_price at most")] = None,
     min_maturity: Maturity | None = None,
     modes: Annotated[list[CooperationMode] | None, Query()] = None,
 ) -> list[NeedSuggestion]:

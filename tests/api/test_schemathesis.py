@@ -67,7 +67,9 @@ def sqlite_world(sqlite_template: Path, tmp_path: Path) -> Iterator[World]:
 
 
 STATE = AppState(
-    settings=Settings(max_body_bytes=64_000), engine=create_db_engine("sqlite://"), index=test_index()
+    settings=Settings(max_body_bytes=64_000, dev_mode=True),
+    engine=create_db_engine("sqlite://"),
+    index=test_index(),
 )
 APP: FastAPI = create_app(state=STATE)
 schema = schemathesis.openapi.from_dict(APP.openapi())  # the live schema; building it needs no database
