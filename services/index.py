@@ -29,6 +29,7 @@ from matcher.encoders import Encoder, EncoderConfig, create_encoder
 from matcher.engine import MatchEngine, Suggestion
 from matcher.filters import PostingFilter
 from matcher.index import VectorIndexError, set_search_threads
+from matcher.index.store import remove_stale_staging
 from matcher.postings import Posting, Side
 from models import Achievement, EmbeddingCache, Maturity, Need, PostingStatus
 from services.config import Settings
@@ -181,6 +182,9 @@ class IndexService:
             return f"loaded ({changed} caught up)"
 
     def _load(self) -> datetime | None:
+        if self._dir is not None:
+            for path in remove_stale_staging(self._dir):  # a save killed half-way left these
+                logger.warning("removed the staging folder %s of an interrupted index save", path)
         if self._dir is None or not (self._dir / _SYNC_FILE).exists():
             return None
         try:

@@ -12,6 +12,7 @@ import json
 import platform
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -110,6 +111,25 @@ def save_index(index: VectorIndex, directory: Path, *, encoder: str) -> IndexMan
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+STALE_STAGING_SECONDS = 600.0
+
+
+def remove_stale_staging(directory: Path, *, older_than: float = STALE_STAGING_SECONDS) -> list[Path]:
+    """Delete what interrupted saves of ``directory`` left beside it (``.<name>.*`` staging folders and
+    the ``.<name>.old`` tree of a half-done swap); returns what was removed. Folders touched in the last
+    ``older_than`` seconds are kept: they may be another process's save in progress."""
+    directory = Path(directory)
+    if not directory.parent.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    removed = []
+    for path in directory.parent.glob(f".{directory.name}.*"):
+        if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def swap_directory(staging: Path, directory: Path) -> None:

@@ -3,7 +3,10 @@ stale index is rebuilt or caught up on start with the same answers."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +223,24 @@ def test_concurrent_creates_never_wait_on_each_other(world: World, index: IndexS
         thread.join()
     assert failures == []
     assert index.counts()["need"] == 12
+
+
+def test_start_removes_the_staging_folders_of_interrupted_saves(
+    engine: Engine, market: tuple[IndexService, Actor, Actor, Path]
+) -> None:
+    """A save killed before its swap (kill -9 cannot be caught) leaves a full staging copy beside the
+    index; the next start removes it, but not a fresh one that may be another process's save."""
+    _, _, _, directory = market
+    stale = directory.with_name(f".{directory.name}.killed1")
+    half_swapped = directory.with_name(f".{directory.name}.old")
+    fresh = directory.with_name(f".{directory.name}.running")
+    for leftover in (stale, half_swapped, fresh):
+        shutil.copytree(directory, leftover)
+    an_hour_ago = time.time() - 3600
+    for leftover in (stale, half_swapped):
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+    restarted = _index(directory)
+    assert restarted.start(engine).startswith("loaded")
+    assert not stale.exists() and not half_swapped.exists()
+    assert fresh.exists() and directory.exists()
+    assert _answers(engine, restarted)
