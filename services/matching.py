@@ -35,6 +35,7 @@ MAX_K = 100
 _UNDECIDED = frozenset({MatchStatus.SUGGESTED, MatchStatus.ASSIGNED})
 _CANDIDATE_STATUSES = frozenset(s.value for s in INDEXED_STATUSES)
 _CHUNK = 500
+STORE_CHUNK = 20  # proposals written per transaction (milliseconds on SQLite, well under a second loaded)
 Row = TypeVar("Row", Need, Achievement)
 
 
@@ -158,14 +159,20 @@ def run_matching(
     k: int = 10,
 ) -> dict[str, Any]:
     """Store the top-``k`` suggestions of the chosen postings (default: all open needs and all
-    not-yet-suggested achievements). Returns counts of what was created, refreshed and kept."""
+    not-yet-suggested achievements). Returns counts of what was created, refreshed and kept.
+
+    Short transactions: the postings are read, ranked outside any transaction, and the proposals are
+    written in chunks of `STORE_CHUNK`, each its own transaction, so a long run never holds SQLite's
+    single write lock for more than a moment and other users' writes go on during it. A run that
+    fails half-way keeps the chunks it wrote; running it again completes it (the run is idempotent)."""
     actor.require(Role.BROKER)
     if not 1 <= k <= MAX_K:
         raise InvalidInputError(f"k must be between 1 and {MAX_K}", code="invalid_k")
-    with session_scope(db) as session:
-        everything = need_ids is None and achievement_ids is None
+    everything = need_ids is None and achievement_ids is None
+    with Session(db) as session:
         needs = _rows(session, Need, need_ids) if need_ids is not None or everything else []
-        proposals = _suggest_all(index, needs, k)
+    proposals = _suggest_all(index, needs, k)
+    with Session(db) as session:
         if achievement_ids is not None:
             achievements = _rows(session, Achievement, achievement_ids)
         elif everything:  # new achievements that no need's top k reached yet
@@ -173,9 +180,15 @@ def run_matching(
             achievements = [a for a in _unsuggested_achievements(session) if a.id not in reached]
         else:
             achievements = []
-        for pair, p in _suggest_all(index, achievements, k).items():
-            proposals.setdefault(pair, p)
-        counts = _store(session, actor, proposals, index.engine_version)
+    for pair, p in _suggest_all(index, achievements, k).items():
+        proposals.setdefault(pair, p)
+    counts = {"created": 0, "refreshed": 0, "kept_decided": 0}
+    ordered = sorted(proposals.items())
+    for start in range(0, len(ordered), STORE_CHUNK):
+        with session_scope(db) as session:
+            chunk = dict(ordered[start : start + STORE_CHUNK])
+            for name, value in _store(session, actor, chunk, index.engine_version).items():
+                counts[name] += value
     asked = len(need_ids or ()) + len(achievement_ids or ())
     summary = {
         "needs_queried": len(needs),

@@ -88,10 +88,10 @@ async def export_table(
     shown = [{title: row.get(key) for key, title in table.columns} for row in rows]  # Chinese headers
     filename = f"{name}_{chosen}.{fmt}"
     if fmt == "csv":
-        body = exports.rows_to_csv(shown)
+        body = await run_in_threadpool(exports.rows_to_csv, shown)  # never build a file on the event loop
         media = "text/csv; charset=utf-8"
     else:
-        body = exports.rows_to_xlsx(shown, sheet=table.title)
+        body = await run_in_threadpool(exports.rows_to_xlsx, shown, table.title)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -98,6 +99,10 @@ def targets_page(request: Request, _: AdminDep) -> Response:
 async def create_target(request: Request, user: CsrfUserDep) -> Response:
     user.actor.require()
     values = _clean(dict(await request.form()), TARGET_FIELDS)
+    return await run_in_threadpool(_save_target, request, user, values)  # database work: off the loop
+
+
+def _save_target(request: Request, user: ConsoleUser, values: dict[str, Any]) -> Response:
     try:
         data = TargetCreate.model_validate(values)
         targets.create_target(db_engine(request), user.actor, data)
@@ -128,6 +133,10 @@ def rules_page(request: Request, _: AdminDep) -> Response:
 async def create_rule(request: Request, user: CsrfUserDep) -> Response:
     user.actor.require()
     values = _clean(dict(await request.form()), RULE_FIELDS)
+    return await run_in_threadpool(_save_rule, request, user, values)  # database work: off the loop
+
+
+def _save_rule(request: Request, user: ConsoleUser, values: dict[str, Any]) -> Response:
     try:
         rule = PolicyRuleCreate.model_validate(values)
         subsidies.create_policy_rule(db_engine(request), user.actor, rule)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import jinja2
 import jwt
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -215,7 +216,7 @@ def require(*roles: Role) -> Callable[[Request], ConsoleUser]:
 
 async def csrf_checked(request: Request) -> ConsoleUser:
     """For state-changing requests: the session user, whose CSRF token the form or header repeats."""
-    user = current_user(request)
+    user = await run_in_threadpool(current_user, request)  # a database read: off the event loop
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()

@@ -76,4 +76,4 @@ async def export_table(
     """One table as a file: turnover (by `group_by`) and funnel for registrars and admins; contracts,
     payments, matches, targets and subsidies (needs `year`) for admins."""
     rows = await run_in_threadpool(_rows, db, actor, table, period, group_by)
-    return file_response(rows, table, format)
+    return await run_in_threadpool(file_response, rows, table, format)  # building a workbook is CPU work
