@@ -83,10 +83,9 @@ def list_contracts(
 
 
 @router.get("/recent")
-def recent_contracts(
-    _: ActorDep, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
-) -> list[BoardRow]:
-    """The trading-hall board: latest deals, confidential parties masked."""
+def recent_contracts(db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[BoardRow]:
+    """The trading-hall board: latest deals, confidential parties masked. Public, like the console's
+    trading hall (`/console/hall/live.json`) that shows the same board: one answer for both."""
     return [BoardRow.model_validate(r) for r in contracts.recent_contracts(db, limit)]
 
 

@@ -311,7 +311,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # contracts
     ("POST", f"{P}/contracts"): Row(allow(201, *CONTRACT_PARTIES), _contract_body),
     ("GET", f"{P}/contracts"): Row(signed_in()),
-    ("GET", f"{P}/contracts/recent"): Row(signed_in()),
+    ("GET", f"{P}/contracts/recent"): Row(everyone()),  # the public trading-hall board
     ("GET", f"{P}/contracts/{{contract_id}}"): Row(
         allow(200, *CONTRACT_PARTIES, "registrar"), lambda f, r: Req({"contract_id": f.contract()})
     ),

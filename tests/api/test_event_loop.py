@@ -53,7 +53,7 @@ def test_async_endpoints_keep_database_and_file_work_off_the_loop(
         monkeypatch.setattr(exports, name, watched(name, getattr(exports, name)))
     event.listen(world.engine, "before_cursor_execute", statement)
     admin = world.headers("admin")
-    requests = [
+    requests: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", f"{P}/exports/matches", {"format": "xlsx"}),
         ("GET", f"{P}/exports/contracts", {"format": "csv"}),
         ("GET", f"{P}/exports/turnover", {"format": "xlsx", "group_by": "month"}),

@@ -64,3 +64,12 @@ def test_serve_refuses_the_default_secret_with_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "TECHMATCH_SECRET_KEY" in done.stderr
+
+
+def test_the_recent_deals_board_is_public_in_the_api_as_in_the_hall(client: TestClient, world: World) -> None:
+    """D12: one answer for the trading-hall board: public at `/contracts/recent` and in the console."""
+    Factory(world).contract()
+    api = client.get(f"{P}/contracts/recent")
+    hall = client.get("/console/hall/live.json")
+    assert api.status_code == hall.status_code == 200
+    assert [row["id"] for row in api.json()][:15] == [row["id"] for row in hall.json()["board"]]
