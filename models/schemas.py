@@ -7,7 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from models.enums import (
     ContractStatus,
@@ -28,6 +36,7 @@ from models.enums import (
 )
 from models.validators import (
     validate_field_code_format,
+    validate_iso_date_text,
     validate_money,
     validate_money_text,
     validate_one_line,
@@ -42,6 +51,9 @@ Money = Annotated[
     BeforeValidator(validate_money_text),
     Field(ge=0, max_digits=16, decimal_places=2),
     AfterValidator(validate_money),
+]
+IsoDate = Annotated[
+    date, BeforeValidator(validate_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})
 ]
 Title = Annotated[str, Field(max_length=200), AfterValidator(validate_title)]
 Body = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(validate_plain_text)]

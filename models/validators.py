@@ -18,6 +18,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # read backwards, hiding what it says), no zero-width or other invisible format characters
 _LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
 _INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATE = re.compile(ISO_DATE_PATTERN)
 MONEY_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
 _MONEY_TEXT = re.compile(MONEY_PATTERN)
 
@@ -71,6 +73,13 @@ def validate_money_text(value: object) -> object:
     before `Decimal` would read them); numbers go on to `validate_money`."""
     if isinstance(value, str) and not _MONEY_TEXT.match(value):
         raise ValueError(f"amount {value!r} is not a yuan amount like 1234.56 (ASCII digits, ≤ 2 decimals)")
+    return value
+
+
+def validate_iso_date_text(value: object) -> object:
+    """A date is sent as YYYY-MM-DD; pydantic alone would also read ``0`` or ``1700000000`` as one."""
+    if isinstance(value, str | int | float) and not (isinstance(value, str) and _ISO_DATE.match(value)):
+        raise ValueError(f"date {value!r} is not of the form YYYY-MM-DD")
     return value
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 from api.deps import ActorDep, DbDep, require_roles
 from api.routers.common import FieldCodeQ, RegionCodeQ
 from models import Role
+from models.schemas import IsoDate
 from services import stats
 from services.actor import Actor
 
@@ -70,8 +70,8 @@ class Period:
     """Which contracts a statistic covers: a year and/or a date window, a field, a region."""
 
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None
-    start: date | None = None
-    end: date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
     field_code: FieldCodeQ = None
     region_code: RegionCodeQ = None
 

@@ -76,3 +76,19 @@ def test_jsonl_import_accepts_a_utf8_bom_like_csv(client: TestClient, world: Wor
     )
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 1 and r.json()["invalid"] == 0
+
+
+@pytest.mark.parametrize("start", ["0", "1700000000", "2026-1-5", "２０２６-01-05"])
+def test_dates_are_iso_text(client: TestClient, world: World, start: str) -> None:
+    """D11: `?start=0` was read as 1970-01-01; a date is YYYY-MM-DD and nothing else."""
+    r = client.get(f"{P}/stats/turnover", params={"start": start}, headers=world.headers("admin"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", r.text
+    ok = client.get(f"{P}/stats/turnover", params={"start": "2026-01-05"}, headers=world.headers("admin"))
+    assert ok.status_code == 200
+
+
+def test_405_states_the_allowed_methods(client: TestClient) -> None:
+    """D11: HTTP requires `Allow` on 405 (TRACE and friends)."""
+    for method in ("TRACE", "DELETE", "PUT"):
+        r = client.request(method, f"{P}/health")
+        assert r.status_code == 405 and "GET" in r.headers.get("allow", ""), (method, r.headers)
