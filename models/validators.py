@@ -20,8 +20,8 @@ _LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
 _INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ISO_DATE = re.compile(ISO_DATE_PATTERN)
-MONEY_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
-_MONEY_TEXT = re.compile(MONEY_PATTERN)
+# the form of an amount sent as text; sign, size and decimals get their own, clearer errors afterwards
+_MONEY_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def uscc_check_char(first17: str) -> str:
@@ -69,10 +69,10 @@ def validate_plain_text(value: str) -> str:
 
 
 def validate_money_text(value: object) -> object:
-    """Money sent as text is ASCII digits with at most two decimals ("１００" and "1e3" are refused
+    """Money sent as text is written in ASCII digits ("１００", "1e3" and "+5" are refused
     before `Decimal` would read them); numbers go on to `validate_money`."""
     if isinstance(value, str) and not _MONEY_TEXT.match(value):
-        raise ValueError(f"amount {value!r} is not a yuan amount like 1234.56 (ASCII digits, ≤ 2 decimals)")
+        raise ValueError(f"amount {value!r} is not a yuan amount like 1234.56 (ASCII digits)")
     return value
 
 
