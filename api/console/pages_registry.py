@@ -68,9 +68,9 @@ async def scoreboard_file(request: Request, _: ReaderDep, fmt: Literal["csv", "x
     data = await run_in_threadpool(scoreboard.scoreboard, db_engine(request))
     rows = scoreboard.export_rows(data)
     if fmt == "csv":
-        body, media = exports.rows_to_csv(rows), "text/csv; charset=utf-8"
+        body, media = await run_in_threadpool(exports.rows_to_csv, rows), "text/csv; charset=utf-8"
     else:
-        body = exports.rows_to_xlsx(rows, sheet="1242目标看板")
+        body = await run_in_threadpool(exports.rows_to_xlsx, rows, "1242目标看板")  # off the event loop
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="scoreboard.{fmt}"'}

@@ -67,4 +67,6 @@ def get_scoreboard(_: Reader, db: DbDep) -> Scoreboard:
 async def export_scoreboard(_: Reader, db: DbDep, format: FileFormat = "xlsx") -> Response:
     """The scoreboard as an Excel workbook (default) or CSV, with Chinese headers."""
     data = await run_in_threadpool(board.scoreboard, db)
-    return file_response(board.export_rows(data), "scoreboard", format)
+    return await run_in_threadpool(
+        file_response, board.export_rows(data), "scoreboard", format
+    )  # off the loop

@@ -60,6 +60,7 @@ def test_async_endpoints_keep_database_and_file_work_off_the_loop(
         ("GET", f"{P}/exports/annual-report", {"year": 2026}),
         ("GET", f"{P}/subsidies", {"year": 2026}),
         ("GET", "/console/hall/live.json", {}),
+        ("GET", f"{P}/scoreboard/export", {"format": "xlsx"}),
     ]
     for method, path, params in requests:
         r = client.request(method, path, params=params, headers=admin)
@@ -67,7 +68,11 @@ def test_async_endpoints_keep_database_and_file_work_off_the_loop(
     token = client.post(f"{P}/auth/token", data={"username": "admin", "password": PASSWORD})
     assert token.status_code == 200
     csrf = login(client, "admin", PASSWORD)
-    for path in ("/console/admin/export/turnover_month.xlsx", "/console/admin/export/turnover_city.csv"):
+    for path in (
+        "/console/admin/export/turnover_month.xlsx",
+        "/console/admin/export/turnover_city.csv",
+        "/console/admin/scoreboard.xlsx",
+    ):
         assert client.get(path).status_code == 200, path
     target = client.post(
         "/console/admin/targets", data={"csrf_token": csrf, "code": "T-loop"}, follow_redirects=False
