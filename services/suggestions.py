@@ -14,7 +14,7 @@ from matcher.filters import PostingFilter
 from models import Achievement, Maturity, Need, Role
 from services.actor import Actor
 from services.errors import NotFoundError, PermissionDeniedError
-from services.index import IndexService, maturity_trl, to_posting
+from services.index import CANDIDATE_STATUSES, IndexService, maturity_trl, to_posting
 from services.postings import check_codes, present
 
 Row = TypeVar("Row", Need, Achievement)
@@ -72,7 +72,8 @@ def suggest_for(
     filters: SuggestionFilters | None = None,
 ) -> list[dict[str, Any]]:
     """Ranked counterparts of a posting, each with its score components, explanation and the
-    counterpart as the caller may see it. Only the owner, brokers and admins may ask."""
+    counterpart as the caller may see it. Only the owner, brokers and admins may ask. Counterparts
+    already under contract stay in the list, flagged ``contracted`` (``posting.status`` says it too)."""
     filters = filters or SuggestionFilters()
     check_codes(filters.field_code, filters.region_code)
     with Session(db) as session:
@@ -81,7 +82,9 @@ def suggest_for(
             raise NotFoundError(f"{'need' if model is Need else 'achievement'} {posting_id} not found")
         if not _may_ask(actor, row):
             raise PermissionDeniedError("only the owning organisation, brokers and admins see suggestions")
-        hard = PostingFilter.for_counterparts(to_posting(row), **filters.overrides())
+        hard = PostingFilter.for_counterparts(
+            to_posting(row), statuses=CANDIDATE_STATUSES, **filters.overrides()
+        )
         hits = index.suggest(row, k, hard)
         rows = _counterparts(session, model, [h.id for h in hits])
         return [
