@@ -4,7 +4,8 @@
   weighted by idf so that distinctive terms come first;
 * the best-matching sentence of the candidate: the one covering the most idf weight of query tokens;
 * the score components (dense, lexical, fused, ranks);
-* "why not" flags: over_budget, less_mature_than_asked, other_region, mode_mismatch, other_field.
+* "why not" flags: over_budget, less_mature_than_asked, other_region, mode_mismatch, other_field, and
+  contracted (the candidate already has a signed technology contract).
 """
 
 from __future__ import annotations
@@ -114,8 +115,12 @@ def best_sentence(query: str, candidate: str, idf: Idf) -> str:
     return best
 
 
+CONTRACTED_STATUS = "contracted"
+
+
 def why_not_flags(query: Posting, candidate: Posting) -> tuple[str, ...]:
-    """Soft problems between a need and an achievement (in either order)."""
+    """Soft problems between a need and an achievement (in either order), and whether the candidate is
+    already under contract."""
     if query.side == candidate.side:
         return ()
     need, achievement = (query, candidate) if query.side is Side.NEED else (candidate, query)
@@ -140,6 +145,8 @@ def why_not_flags(query: Posting, candidate: Posting) -> tuple[str, ...]:
         and top_field(need.field_code) != top_field(achievement.field_code)
     ):
         flags.append("other_field")
+    if candidate.status == CONTRACTED_STATUS:
+        flags.append("contracted")
     return tuple(flags)
 
 
@@ -164,4 +171,11 @@ def build_explanation(
 
 def flag_names() -> Iterable[str]:
     """Every flag `why_not_flags` can raise."""
-    return ("over_budget", "less_mature_than_asked", "other_region", "mode_mismatch", "other_field")
+    return (
+        "over_budget",
+        "less_mature_than_asked",
+        "other_region",
+        "mode_mismatch",
+        "other_field",
+        "contracted",
+    )

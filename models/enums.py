@@ -33,6 +33,7 @@ class PostingStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     MATCHED = "matched"
+    CONTRACTED = "contracted"  # set by the ledger only: a live contract was signed on it
     CLOSED = "closed"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
@@ -98,7 +99,44 @@ class ContractType(StrEnum):
 class ContractStatus(StrEnum):
     SIGNED = "signed"
     REGISTERED = "registered"
+    NOT_REGISTERED = "not_registered"  # 认定结论 不予登记
     CANCELLED = "cancelled"
+
+
+class RegistrationConclusion(StrEnum):
+    """认定结论 of 技术合同认定登记."""
+
+    REGISTERED = "登记"
+    NOT_REGISTERED = "不予登记"
+    RETURNED = "退回补正"  # the parties correct the contract and submit it again
+
+
+class ContractSubtype(StrEnum):
+    """The registration's finer contract category (see `models.registration.SUBTYPES`)."""
+
+    COMMISSIONED_DEVELOPMENT = "委托开发"
+    COOPERATIVE_DEVELOPMENT = "合作开发"
+    PATENT_TRANSFER = "专利权转让"
+    PATENT_APPLICATION_TRANSFER = "专利申请权转让"
+    KNOW_HOW_TRANSFER = "技术秘密转让"
+    OTHER_TRANSFER = "其他技术转让"
+    PATENT_LICENSE = "专利实施许可"
+    KNOW_HOW_LICENSE = "技术秘密许可"
+    OTHER_LICENSE = "其他技术许可"
+    CONSULTING = "技术咨询"
+    SERVICE = "技术服务"
+    TRAINING = "技术培训"
+    INTERMEDIARY = "技术中介"
+
+
+class PaymentMethod(StrEnum):
+    """支付方式 as technology-contract registration records it."""
+
+    LUMP_SUM = "一次总付"
+    INSTALMENTS = "分期支付"
+    ROYALTIES = "提成支付"
+    ROYALTIES_WITH_ENTRY_FEE = "提成支付附加预付入门费"
+    OTHER = "其他"
 
 
 class TargetMetric(StrEnum):

@@ -9,7 +9,18 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from models.enums import ContractStatus, ContractType, PolicyBase, PolicyPer, TargetKind, TargetMetric
+from models.enums import (
+    ContractStatus,
+    ContractSubtype,
+    ContractType,
+    IPType,
+    PaymentMethod,
+    PolicyBase,
+    PolicyPer,
+    RegistrationConclusion,
+    TargetKind,
+    TargetMetric,
+)
 from models.types import MONEY, RATE, UTCDateTime, enum_type, utc_now
 
 
@@ -54,15 +65,32 @@ class Payment(SQLModel, table=True):
 
 
 class Registration(SQLModel, table=True):
-    """认定登记 of a contract by a registration agency; at most one per contract."""
+    """认定登记 of a contract by a registration agency; one per contract, holding the latest 认定结论.
+
+    A 退回补正 (returned for correction) record is replaced when the corrected contract is registered
+    again; the audit log keeps every decision. ``registered_amount`` (登记成交额) and ``tech_income``
+    (技术性收入, the technology part the registrar recognised) are zero unless the conclusion is 登记;
+    ``registered_on`` is the date of the decision."""
 
     __tablename__ = "registrations"
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contracts.id", unique=True)
     registrar_org_id: int = Field(foreign_key="organizations.id", index=True)
+    conclusion: RegistrationConclusion = Field(
+        default=RegistrationConclusion.REGISTERED, index=True, sa_type=enum_type(RegistrationConclusion)
+    )
+    reason: str | None = Field(default=None, max_length=500)
+    registration_number: str | None = Field(default=None, max_length=32, unique=True)
     registered_amount: Decimal = Field(sa_type=MONEY)
+    tech_income: Decimal = Field(sa_type=MONEY)
     registered_on: date
+    subtype: ContractSubtype | None = Field(default=None, sa_type=enum_type(ContractSubtype))
+    ip_type: IPType | None = Field(default=None, sa_type=enum_type(IPType))
+    ip_number: str | None = Field(default=None, max_length=64)
+    term_start: date | None = None
+    term_end: date | None = None
+    payment_method: PaymentMethod | None = Field(default=None, sa_type=enum_type(PaymentMethod))
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 

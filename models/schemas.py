@@ -19,15 +19,18 @@ from pydantic import (
 
 from models.enums import (
     ContractStatus,
+    ContractSubtype,
     ContractType,
     CooperationMode,
     IPType,
     MatchStatus,
     Maturity,
     OrgKind,
+    PaymentMethod,
     PolicyBase,
     PolicyPer,
     PostingStatus,
+    RegistrationConclusion,
     RejectReason,
     Role,
     TargetKind,
@@ -210,9 +213,31 @@ class PaymentCreate(InputModel):
 
 
 class RegistrationCreate(InputModel):
-    registered_amount: Money
+    """One 认定登记 decision. 登记 needs the registered amount (登记成交额); 技术性收入 defaults to the
+    contract's declared technology-transaction amount (capped at the registered amount) and a 登记编号
+    is issued when none is given. 不予登记 and 退回补正 need a reason; their amounts are zero."""
+
+    conclusion: RegistrationConclusion = RegistrationConclusion.REGISTERED
+    reason: Annotated[str, Field(max_length=500), AfterValidator(validate_plain_text)] | None = None
+    registration_number: (
+        Annotated[str, Field(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z-]+$")] | None
+    ) = None
+    registered_amount: Money | None = None
+    tech_income: Money | None = None
     registered_on: date
+    subtype: ContractSubtype | None = None
+    ip_type: IPType | None = None
+    ip_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    term_start: date | None = None
+    term_end: date | None = None
+    payment_method: PaymentMethod | None = None
     registrar_org_id: int | None = None
+
+    @model_validator(mode="after")
+    def _term(self) -> Self:
+        if self.term_start is not None and self.term_end is not None and self.term_start > self.term_end:
+            raise ValueError("term_start must not be after term_end")
+        return self
 
 
 class TargetCreate(InputModel):

@@ -22,13 +22,41 @@ class InvalidTransitionError(ValueError):
 POSTING_TRANSITIONS: Final[Mapping[PostingStatus, frozenset[PostingStatus]]] = {
     PostingStatus.DRAFT: frozenset({PostingStatus.OPEN, PostingStatus.WITHDRAWN}),
     PostingStatus.OPEN: frozenset(
-        {PostingStatus.MATCHED, PostingStatus.CLOSED, PostingStatus.EXPIRED, PostingStatus.WITHDRAWN}
+        {
+            PostingStatus.MATCHED,
+            PostingStatus.CONTRACTED,
+            PostingStatus.CLOSED,
+            PostingStatus.EXPIRED,
+            PostingStatus.WITHDRAWN,
+        }
     ),
-    PostingStatus.MATCHED: frozenset({PostingStatus.OPEN, PostingStatus.CLOSED, PostingStatus.WITHDRAWN}),
+    PostingStatus.MATCHED: frozenset(
+        {PostingStatus.OPEN, PostingStatus.CONTRACTED, PostingStatus.CLOSED, PostingStatus.WITHDRAWN}
+    ),
+    PostingStatus.CONTRACTED: frozenset({PostingStatus.OPEN, PostingStatus.CLOSED, PostingStatus.WITHDRAWN}),
     PostingStatus.CLOSED: frozenset(),
     PostingStatus.EXPIRED: frozenset({PostingStatus.OPEN}),
     PostingStatus.WITHDRAWN: frozenset(),
 }
+
+LEDGER_POSTING_MOVES: Final[frozenset[tuple[PostingStatus, PostingStatus]]] = frozenset(
+    {
+        (PostingStatus.OPEN, PostingStatus.CONTRACTED),
+        (PostingStatus.MATCHED, PostingStatus.CONTRACTED),
+        (PostingStatus.CONTRACTED, PostingStatus.OPEN),
+    }
+)
+"""Posting moves only the contract ledger makes: a signed contract moves its need and achievement to
+CONTRACTED (已签约), cancelling the last live contract on them moves them back to OPEN. Owners may still
+close or withdraw a contracted posting, but not mark or unmark it themselves."""
+
+
+def ledger_posting_status(current: PostingStatus, *, contracted: bool) -> PostingStatus | None:
+    """The status the ledger gives a posting that now has (``contracted``) or no longer has a live
+    contract, or None when the posting stays as it is (e.g. it was closed or withdrawn meanwhile)."""
+    target = PostingStatus.CONTRACTED if contracted else PostingStatus.OPEN
+    return target if (current, target) in LEDGER_POSTING_MOVES else None
+
 
 MATCH_TRANSITIONS: Final[Mapping[MatchStatus, frozenset[MatchStatus]]] = {
     MatchStatus.SUGGESTED: frozenset({MatchStatus.ASSIGNED, MatchStatus.WITHDRAWN}),
@@ -44,8 +72,11 @@ MATCH_TRANSITIONS: Final[Mapping[MatchStatus, frozenset[MatchStatus]]] = {
 }
 
 CONTRACT_TRANSITIONS: Final[Mapping[ContractStatus, frozenset[ContractStatus]]] = {
-    ContractStatus.SIGNED: frozenset({ContractStatus.REGISTERED, ContractStatus.CANCELLED}),
+    ContractStatus.SIGNED: frozenset(
+        {ContractStatus.REGISTERED, ContractStatus.NOT_REGISTERED, ContractStatus.CANCELLED}
+    ),
     ContractStatus.REGISTERED: frozenset({ContractStatus.CANCELLED}),
+    ContractStatus.NOT_REGISTERED: frozenset({ContractStatus.CANCELLED}),
     ContractStatus.CANCELLED: frozenset(),
 }
 

@@ -4,10 +4,16 @@ and the public trading-hall board.
 Rules enforced here (refused operations change nothing, the transaction rolls back):
 * amounts are Decimal yuan, ≥ 0, two decimals (the schemas check; the service re-checks the sums);
 * tech_transaction_amount ≤ contract_amount; the payments of a contract never exceed its amount;
-* a contract is registered once (``already_registered``), by a registrar of a registration agency;
+* 认定登记 by a registrar of a registration agency ends in one 认定结论: 登记 (registered; a 登记编号,
+  登记成交额 ≤ contract amount, 技术性收入 ≤ 登记成交额) or 不予登记 (not registered) close it
+  (``already_registered`` afterwards); 退回补正 (returned for correction) leaves the contract signed and
+  its corrected version is registered again, replacing the returned record (the audit log keeps both);
+* a subtype, if given, must belong to the contract type (`models.registration.SUBTYPES`);
 * a contract from a match takes buyer = the need's org, seller = the achievement's org, the broker,
-  the field and the need's region, and marks the match contracted;
+  the field and the need's region, marks the match contracted and its need and achievement contracted
+  (`services.ledger_postings`), which cancelling the last live contract on them undoes;
 * cancelling keeps the payments and the registration (history) but drops the contract from statistics.
+Which contracts count in which total is decided by `services.stats.counts_in`, nowhere else.
 """
 
 from __future__ import annotations
@@ -34,8 +40,10 @@ from models import (
     OrgKind,
     Payment,
     Registration,
+    RegistrationConclusion,
     Role,
 )
+from models.registration import CONCLUSION_STATUS, FINAL_CONCLUSIONS, SUBTYPES, subtype_fits
 from models.schemas import ContractCreate, ContractRead, PaymentCreate, RegistrationCreate
 from models.transitions import CONTRACT_TRANSITIONS
 from models.types import utc_now
@@ -44,6 +52,8 @@ from services import audit
 from services.actor import Actor
 from services.board import party_label, recent_contracts
 from services.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from services.index import IndexService
+from services.ledger_postings import follow_ledger
 from services.postings import Page, check_codes
 from services.review import change_match, checked_transition, get_match
 
@@ -81,22 +91,49 @@ def sub_center_for(region_code: str) -> str | None:
     return next((c.code for c in load_sub_centers() if city is not None and city in c.covers), None)
 
 
-def contract_view(contract: Contract, session: Session | None = None) -> dict[str, Any]:
-    """The read model (JSON-ready: money as strings), with paid and registered amounts if a session is given."""
+_REGISTRATION_FIELDS = (
+    "registrar_org_id",
+    "conclusion",
+    "reason",
+    "registration_number",
+    "registered_amount",
+    "tech_income",
+    "registered_on",
+    "subtype",
+    "ip_type",
+    "ip_number",
+    "term_start",
+    "term_end",
+    "payment_method",
+)
+
+
+def registration_view(registration: Registration | None) -> dict[str, Any] | None:
+    """The 认定登记 record, JSON-ready (money as strings, dates ISO)."""
+    if registration is None:
+        return None
+    return audit.snapshot(registration, _REGISTRATION_FIELDS)
+
+
+def contract_view(
+    contract: Contract, session: Session | None = None, *, with_payments: bool = False
+) -> dict[str, Any]:
+    """The read model (JSON-ready: money as strings), with paid amount and registration if a session is
+    given, and the payments themselves if asked."""
     data = ContractRead.model_validate(contract).model_dump(mode="json")
     data["cancel_reason"] = contract.cancel_reason
     if session is not None:
         data["paid_amount"] = str(_paid(session, contract.id or 0))
-        registration = _registration(session, contract.id or 0)
-        data["registration"] = (
-            None
-            if registration is None
-            else {
-                "registrar_org_id": registration.registrar_org_id,
-                "registered_amount": str(registration.registered_amount),
-                "registered_on": registration.registered_on.isoformat(),
-            }
-        )
+        data["registration"] = registration_view(_registration(session, contract.id or 0))
+        if with_payments:
+            payments = session.exec(
+                select(Payment)
+                .where(Payment.contract_id == contract.id)
+                .order_by(col(Payment.paid_on), col(Payment.id))
+            ).all()
+            data["payments"] = [
+                {"id": p.id, "amount": str(p.amount), "paid_on": p.paid_on.isoformat()} for p in payments
+            ]
     return data
 
 
@@ -143,11 +180,14 @@ def get_contract(db: Engine, actor: Actor, contract_id: int) -> dict[str, Any]:
             raise PermissionDeniedError(
                 "only the parties, their broker, registrars and admins see this contract"
             )
-        return contract_view(contract, session)
+        return contract_view(contract, session, with_payments=True)
 
 
-def create_contract(db: Engine, actor: Actor, data: ContractCreate) -> dict[str, Any]:
-    """Record a signed contract, from an accepted or negotiating match or standalone."""
+def create_contract(
+    db: Engine, actor: Actor, data: ContractCreate, *, index: IndexService | None = None
+) -> dict[str, Any]:
+    """Record a signed contract, from an accepted or negotiating match or standalone. A match contract
+    marks its need and achievement contracted; ``index`` (the running service's) follows at once."""
     actor.require(Role.BROKER, Role.ENTERPRISE, Role.INSTITUTION)
     amount = _amount(data.contract_amount, "contract_amount")
     if _amount(data.tech_transaction_amount, "tech_transaction_amount") > amount:
@@ -180,6 +220,8 @@ def create_contract(db: Engine, actor: Actor, data: ContractCreate) -> dict[str,
                 "this contract (number or match) is already recorded", code="duplicate"
             ) from exc
         audit.record(session, actor, "contract", contract.id or 0, "create", after=audit.snapshot(contract))
+        if match is not None:
+            follow_ledger(session, index, actor, match)
         return contract_view(contract, session)
 
 
@@ -278,46 +320,123 @@ def add_payment(db: Engine, actor: Actor, contract_id: int, data: PaymentCreate)
 
 
 def register_contract(db: Engine, actor: Actor, contract_id: int, data: RegistrationCreate) -> dict[str, Any]:
-    """认定登记 by a registration agency: once per contract, at most the contract amount."""
+    """认定登记 by a registration agency: record its 认定结论 and what it recognised (see module doc)."""
     actor.require(Role.REGISTRAR)
-    registered_amount = _amount(data.registered_amount, "registered_amount")
     with session_scope(db) as session:
-        contract = _load(session, contract_id, for_update=True)
+        contract = _load(session, contract_id, for_update=True)  # serialises concurrent registrations
         registrar = _registrar(session, actor, data)
-        if _registration(session, contract_id) is not None:
-            raise ConflictError(f"contract {contract_id} is already registered", code="already_registered")
-        checked_transition("contract", CONTRACT_TRANSITIONS, contract.status, ContractStatus.REGISTERED)
-        if registered_amount > contract.contract_amount:
-            raise InvalidInputError(
-                "the registered amount exceeds the contract amount", code="invalid_amount"
+        existing = _registration(session, contract_id)
+        if existing is not None and existing.conclusion in FINAL_CONCLUSIONS:
+            raise ConflictError(
+                f"contract {contract_id} already has the conclusion {existing.conclusion.value}",
+                code="already_registered",
             )
-        if data.registered_on < contract.signed_on:
-            raise InvalidInputError("registration cannot precede signing", code="registration_before_signing")
-        before = audit.snapshot(contract, ("status",))
-        registration = Registration(
-            contract_id=contract_id,
-            registrar_org_id=registrar.id or 0,
-            registered_amount=registered_amount,
-            registered_on=data.registered_on,
-        )
-        contract.status = ContractStatus.REGISTERED
+        target = CONCLUSION_STATUS[data.conclusion]
+        if target != contract.status:
+            checked_transition("contract", CONTRACT_TRANSITIONS, contract.status, target)
+        elif contract.status != ContractStatus.SIGNED:
+            raise ConflictError(
+                f"合同 {contract_id} 当前状态为 {contract.status.value}，不能登记", code="invalid_transition"
+            )
+        values = _registration_values(session, contract, registrar, data)
+        before = {
+            "status": contract.status.value,
+            "registration": registration_view(existing),
+        }
+        registration = existing or Registration(contract_id=contract_id, **values)
+        for name, value in values.items():
+            setattr(registration, name, value)
+        contract.status = target
         session.add_all([registration, contract])
         try:
             session.flush()
-        except IntegrityError as exc:  # a concurrent registration won the race
+        except IntegrityError as exc:  # a concurrent registration won, or the number is taken
             raise ConflictError(
-                f"contract {contract_id} is already registered", code="already_registered"
+                f"合同 {contract_id} 已被登记，或登记编号已被占用",
+                code="already_registered",
             ) from exc
         audit.record(
             session,
             actor,
             "contract",
             contract_id,
-            "register",
+            f"register:{data.conclusion.value}",
             before=before,
-            after=audit.snapshot(registration),
+            after=registration_view(registration),
         )
-        return contract_view(contract, session)
+        return contract_view(contract, session, with_payments=True)
+
+
+def _registration_values(
+    session: Session, contract: Contract, registrar: Organization, data: RegistrationCreate
+) -> dict[str, Any]:
+    """The checked column values of one 认定登记 decision."""
+    if data.registered_on < contract.signed_on:
+        raise InvalidInputError("registration cannot precede signing", code="registration_before_signing")
+    if data.subtype is not None and not subtype_fits(contract.contract_type, data.subtype):
+        allowed = "、".join(s.value for s in SUBTYPES[contract.contract_type])
+        raise InvalidInputError(
+            f"{contract.contract_type.value}合同的登记类别只能是：{allowed}",
+            code="subtype_mismatch",
+        )
+    if data.term_start is not None and data.term_end is not None and data.term_start > data.term_end:
+        raise InvalidInputError("合同有效期的起始日期不能晚于截止日期", code="invalid_term")
+    values: dict[str, Any] = {
+        "registrar_org_id": registrar.id or 0,
+        "conclusion": data.conclusion,
+        "registered_on": data.registered_on,
+        "subtype": data.subtype,
+        "ip_type": data.ip_type,
+        "ip_number": data.ip_number,
+        "term_start": data.term_start,
+        "term_end": data.term_end,
+        "payment_method": data.payment_method,
+    }
+    if data.conclusion != RegistrationConclusion.REGISTERED:
+        reason = (data.reason or "").strip()
+        if not reason:
+            raise InvalidInputError(
+                f"认定结论为“{data.conclusion.value}”时必须填写理由", code="reason_required"
+            )
+        zero = Decimal("0.00")
+        return {
+            **values,
+            "reason": reason,
+            "registration_number": None,
+            "registered_amount": zero,
+            "tech_income": zero,
+        }
+    if data.registered_amount is None:
+        raise InvalidInputError("认定结论为“登记”时必须填写登记成交额", code="registered_amount_required")
+    registered = _amount(data.registered_amount, "registered_amount")
+    if registered > contract.contract_amount:
+        raise InvalidInputError("the registered amount exceeds the contract amount", code="invalid_amount")
+    declared = min(Decimal(contract.tech_transaction_amount), registered)
+    tech_income = declared if data.tech_income is None else _amount(data.tech_income, "tech_income")
+    if tech_income > registered:
+        raise InvalidInputError("技术性收入不能大于登记成交额", code="invalid_amount")
+    number = data.registration_number or _registration_number(contract, registrar, data.registered_on)
+    taken = session.exec(
+        select(Registration.contract_id).where(
+            Registration.registration_number == number, Registration.contract_id != contract.id
+        )
+    ).first()
+    if taken is not None:
+        raise ConflictError(f"登记编号 {number} 已被其他合同使用", code="duplicate_registration_number")
+    return {
+        **values,
+        "reason": (data.reason or "").strip() or None,
+        "registration_number": number,
+        "registered_amount": registered,
+        "tech_income": tech_income,
+    }
+
+
+def _registration_number(contract: Contract, registrar: Organization, on: date) -> str:
+    """登记编号 as registration systems issue it: year, the agency's 6-digit region code, a serial
+    (here the contract id, which makes it unique)."""
+    region = (registrar.region_code[:6] if registrar.region_code[:6].isdigit() else "410000").ljust(6, "0")
+    return f"{on.year}{region}{contract.id or 0:06d}"
 
 
 def _registrar(session: Session, actor: Actor, data: RegistrationCreate) -> Organization:
@@ -335,8 +454,11 @@ def _registrar(session: Session, actor: Actor, data: RegistrationCreate) -> Orga
     return org
 
 
-def cancel_contract(db: Engine, actor: Actor, contract_id: int, reason: str) -> dict[str, Any]:
-    """Cancel (作废) a contract: history stays, statistics drop it."""
+def cancel_contract(
+    db: Engine, actor: Actor, contract_id: int, reason: str, *, index: IndexService | None = None
+) -> dict[str, Any]:
+    """Cancel (作废) a contract: history stays, statistics drop it, its postings open again unless
+    another live contract holds them (``index`` follows at once)."""
     if not reason.strip():
         raise InvalidInputError("a cancellation needs a reason", code="reason_required")
     with session_scope(db) as session:
@@ -359,6 +481,8 @@ def cancel_contract(db: Engine, actor: Actor, contract_id: int, reason: str) -> 
             before=before,
             after=audit.snapshot(contract, ("status", "cancelled_at", "cancel_reason")),
         )
+        if contract.match_id is not None:
+            follow_ledger(session, index, actor, get_match(session, contract.match_id))
         return contract_view(contract, session)
 
 

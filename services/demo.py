@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from data.db import session_scope
 from data.demo import DEMO_PASSWORD, read_demo
@@ -23,8 +23,11 @@ from models import (
     Organization,
     Payment,
     Registration,
+    RegistrationConclusion,
     User,
 )
+from models.registration import CONCLUSION_STATUS
+from models.transitions import ledger_posting_status
 from services.demo_registries import load_registries
 from services.passwords import hash_password
 from services.targets import load_reference_targets_and_rules
@@ -57,6 +60,8 @@ def load_demo(db: Engine, *, if_empty: bool = False) -> str:
         contracts = _load_contracts(session, orgs, brokers, needs, achievements)
         _load_payments(session, contracts)
         history = load_registries(session, orgs, brokers, achievements)
+        _load_registrations(session, orgs, contracts)
+        _mark_contracted_postings(session)
     return (
         f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
         f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
@@ -216,18 +221,54 @@ def _load_contracts(
         )
         session.add(contract)
         session.flush()
-        registration = r.get("registration")
-        if registration:
-            session.add(
-                Registration(
-                    contract_id=contract.id or 0,
-                    registrar_org_id=orgs[registration["registrar_org_external_id"]],
-                    registered_amount=Decimal(registration["registered_amount"]),
-                    registered_on=date.fromisoformat(registration["registered_on"]),
-                )
-            )
         ids[r["external_id"]] = contract.id or 0
     return ids
+
+
+def _load_registrations(session: Session, orgs: dict[str, int], contracts: dict[str, int]) -> None:
+    """The 认定登记 records; each contract takes the status its conclusion gives it."""
+    for r in read_demo("registrations"):
+        contract = session.get(Contract, contracts[r["contract_external_id"]])
+        assert contract is not None
+        registration = Registration(
+            contract_id=contract.id or 0,
+            registrar_org_id=orgs[r["registrar_org_external_id"]],
+            conclusion=RegistrationConclusion(r["conclusion"]),
+            reason=r["reason"],
+            registration_number=r["registration_number"],
+            registered_amount=Decimal(r["registered_amount"]),
+            tech_income=Decimal(r["tech_income"]),
+            registered_on=date.fromisoformat(r["registered_on"]),
+            subtype=r["subtype"],
+            ip_type=r["ip_type"],
+            ip_number=r["ip_number"],
+            term_start=_day(r["term_start"]),
+            term_end=_day(r["term_end"]),
+            payment_method=r["payment_method"],
+        )
+        contract.status = CONCLUSION_STATUS[registration.conclusion]
+        session.add_all([registration, contract])
+
+
+def _mark_contracted_postings(session: Session) -> None:
+    """Needs and achievements of live match contracts are contracted, as the ledger would have made them."""
+    session.flush()
+    for match in session.exec(
+        select(Match)
+        .join(Contract, col(Contract.match_id) == Match.id)
+        .where(Contract.status != ContractStatus.CANCELLED)
+    ).all():
+        need, achievement = session.get(Need, match.need_id), session.get(Achievement, match.achievement_id)
+        for row in (need, achievement):
+            assert row is not None
+            target = ledger_posting_status(row.status, contracted=True)
+            if target is not None:
+                row.status = target
+                session.add(row)
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _load_payments(session: Session, contracts: dict[str, int]) -> None:

@@ -103,6 +103,7 @@ def load_registries(
                 contract_id=contract.id or 0,
                 registrar_org_id=orgs[reg["registrar_org_external_id"]],
                 registered_amount=Decimal(reg["registered_amount"]),
+                tech_income=min(Decimal(reg["registered_amount"]), Decimal(r["tech_transaction_amount"])),
                 registered_on=date.fromisoformat(reg["registered_on"]),
             )
         )

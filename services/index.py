@@ -36,7 +36,10 @@ from services.config import Settings
 
 logger = logging.getLogger(__name__)
 
-INDEXED_STATUSES = frozenset({PostingStatus.OPEN, PostingStatus.MATCHED})
+INDEXED_STATUSES = frozenset({PostingStatus.OPEN, PostingStatus.MATCHED, PostingStatus.CONTRACTED})
+"""Postings the engine indexes and suggests; contracted ones are flagged ``contracted`` in explanations."""
+CANDIDATE_STATUSES = frozenset(s.value for s in INDEXED_STATUSES)
+"""The status filter of suggestions and matching runs (the matcher sees statuses as strings)."""
 _MATURITY_TRL = {Maturity.LABORATORY: 3, Maturity.SMALL_PILOT: 5, Maturity.PILOT: 6, Maturity.INDUSTRIAL: 8}
 _SYNC_FILE = "sync_state.json"
 _BATCH = 256

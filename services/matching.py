@@ -26,14 +26,13 @@ from models.types import utc_now
 from services import audit
 from services.actor import Actor
 from services.errors import InvalidInputError
-from services.index import INDEXED_STATUSES, IndexService, to_posting
+from services.index import CANDIDATE_STATUSES, INDEXED_STATUSES, IndexService, to_posting
 
 __all__ = ["MAX_K", "run_matching"]
 
 logger = logging.getLogger(__name__)
 MAX_K = 100
 _UNDECIDED = frozenset({MatchStatus.SUGGESTED, MatchStatus.ASSIGNED})
-_CANDIDATE_STATUSES = frozenset(s.value for s in INDEXED_STATUSES)
 _CHUNK = 500
 STORE_CHUNK = 20  # proposals written per transaction (milliseconds on SQLite, well under a second loaded)
 Row = TypeVar("Row", Need, Achievement)
@@ -89,7 +88,7 @@ def _suggest_all(
     proposals: dict[tuple[int, int], Proposal] = {}
     for row in rows:
         posting = to_posting(row)
-        filters = PostingFilter.for_counterparts(posting, statuses=_CANDIDATE_STATUSES)
+        filters = PostingFilter.for_counterparts(posting, statuses=CANDIDATE_STATUSES)
         for suggestion in index.suggest(row, k, filters):
             p = _proposal(row, suggestion)
             proposals[(p.need_id, p.achievement_id)] = p

@@ -23,7 +23,7 @@ from models.schemas import (
     NeedRead,
     NeedUpdate,
 )
-from models.transitions import POSTING_TRANSITIONS, check_transition
+from models.transitions import LEDGER_POSTING_MOVES, POSTING_TRANSITIONS, check_transition
 from models.types import utc_now
 from services import audit
 from services.actor import Actor
@@ -188,7 +188,12 @@ def update_posting(
     with session_scope(db) as session:
         row = _get(session, model, posting_id)
         _require_owner(actor, row)
-        if row.status not in (PostingStatus.DRAFT, PostingStatus.OPEN, PostingStatus.MATCHED):
+        if row.status not in (
+            PostingStatus.DRAFT,
+            PostingStatus.OPEN,
+            PostingStatus.MATCHED,
+            PostingStatus.CONTRACTED,
+        ):
             raise ConflictError(f"a {row.status.value} posting cannot be changed", code="invalid_transition")
         changes = data.model_dump(exclude_unset=True)
         check_codes(changes.get("field_code"), changes.get("region_code"))
@@ -227,6 +232,8 @@ def set_status(
         row = _get(session, model, posting_id)
         _require_owner(actor, row)
         check_transition(_entity(model), POSTING_TRANSITIONS, row.status, status)
+        if (row.status, status) in LEDGER_POSTING_MOVES:
+            raise ConflictError("“已签约”状态由技术合同自动设置和解除，不能手动修改", code="ledger_status")
         before = audit.snapshot(row, ("status",))
         row.status = status
         row.updated_at = utc_now()

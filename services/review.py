@@ -214,6 +214,8 @@ def _queue_row(match: Match, need: Need, achievement: Achievement) -> dict[str, 
         "field_name": field_name(top) if is_known_field(top) else top,
         "need_region_code": need.region_code,
         "achievement_region_code": achievement.region_code,
+        "need_status": need.status.value,
+        "achievement_status": achievement.status.value,
     }
 
 

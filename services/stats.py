@@ -2,7 +2,13 @@
 
 Conventions (one place, so dashboards, exports and targets agree):
 * a contract counts on its signing date; cancelled contracts are excluded everywhere;
-* ``registered_amount`` is the registered (认定登记) amount of the contracts in the row;
+* which live contract counts in which total — 合同成交额, 技术交易额, 登记成交额 — is decided by ONE
+  predicate, `counts_in`; extend it there (and nowhere else) when a new rule arrives;
+* ``registered_amount`` (登记成交额) is the amount of contracts whose 认定结论 is 登记; not-registered
+  (不予登记) and not-yet-registered or returned (退回补正) contracts add nothing to it;
+* ``tech_transaction_amount`` (技术交易额) is the 技术性收入 the registrar recognised once a contract is
+  registered, the parties' declared amount while registration is pending, and nothing for a contract
+  refused registration (it is not a technology contract);
 * a contract's region is the need's (buyer's) region; ``city`` rolls counties and parks up to their city;
 * ``org`` and ``org_kind`` are the seller side (技术输出方), the way technology-market statistics count
   a unit's turnover; the same choice drives subsidy rule M2;
@@ -15,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func
@@ -45,6 +52,7 @@ from models import (
     Payment,
     PostingStatus,
     Registration,
+    RegistrationConclusion,
     User,
 )
 from services.errors import InvalidInputError
@@ -54,6 +62,9 @@ __all__ = [
     "GROUPS",
     "ORG_KIND_LABELS",
     "Deal",
+    "Total",
+    "amount_in",
+    "counts_in",
     "field_label",
     "funnel",
     "load_deals",
@@ -91,9 +102,19 @@ GROUPS = (
 _TIME_GROUPS = frozenset({"year", "quarter", "month"})
 
 
+class Total(StrEnum):
+    """The totals technology-market statistics report."""
+
+    CONTRACT = "contract_amount"  # 合同成交额
+    TECH_TRANSACTION = "tech_transaction_amount"  # 技术交易额
+    REGISTERED = "registered_amount"  # 登记成交额
+
+
 @dataclass(frozen=True)
 class Deal:
-    """One non-cancelled contract with what statistics group and sum by."""
+    """One non-cancelled contract with what statistics group and sum by. The three amounts a total
+    sums (``contract_amount``, ``tech_transaction_amount``, ``registered_amount``) are what the deal
+    contributes to that total under `counts_in`; the raw figures are kept beside them."""
 
     id: int
     signed_on: date
@@ -109,11 +130,51 @@ class Deal:
     sub_center_code: str | None
     match_id: int | None
     is_open_call: bool
-    contract_amount: Decimal
-    tech_transaction_amount: Decimal
-    registered_amount: Decimal
-    registered_on: date | None
+    signed_amount: Decimal  # 合同成交额 as signed
+    declared_tech_amount: Decimal  # 技术交易额 the parties declared
+    conclusion: RegistrationConclusion | None  # 认定结论; None = not submitted yet
+    registration_amount: Decimal  # 登记成交额 recognised (zero unless 登记)
+    tech_income: Decimal  # 技术性收入 recognised (zero unless 登记)
+    registered_on: date | None  # the date of 登记 (None unless registered)
     registrar_org_id: int | None
+
+    @property
+    def contract_amount(self) -> Decimal:
+        return amount_in(self, Total.CONTRACT)
+
+    @property
+    def tech_transaction_amount(self) -> Decimal:
+        return amount_in(self, Total.TECH_TRANSACTION)
+
+    @property
+    def registered_amount(self) -> Decimal:
+        return amount_in(self, Total.REGISTERED)
+
+
+def counts_in(deal: Deal, total: Total) -> bool:
+    """THE rule deciding whether a live contract counts in a total (and in its contract count).
+
+    合同成交额: every live contract signed through the platform. 技术交易额: all but those the registrar
+    refused (不予登记). 登记成交额: only those registered (认定结论 登记).
+    """
+    if total is Total.CONTRACT:
+        return True
+    if total is Total.TECH_TRANSACTION:
+        return deal.conclusion != RegistrationConclusion.NOT_REGISTERED
+    return deal.conclusion == RegistrationConclusion.REGISTERED
+
+
+def amount_in(deal: Deal, total: Total) -> Decimal:
+    """What the deal adds to a total: zero unless `counts_in`; 技术交易额 is the recognised 技术性收入
+    once registered, the declared amount before."""
+    if not counts_in(deal, total):
+        return ZERO
+    if total is Total.CONTRACT:
+        return deal.signed_amount
+    if total is Total.REGISTERED:
+        return deal.registration_amount
+    registered = deal.conclusion == RegistrationConclusion.REGISTERED
+    return deal.tech_income if registered else deal.declared_tech_amount
 
 
 def field_label(code: str) -> str:
@@ -173,6 +234,11 @@ def load_deals(
 def _deal(
     c: Contract, seller: Organization, registration: Registration | None, broker_name: str | None
 ) -> Deal:
+    done = (
+        registration
+        if registration is not None and registration.conclusion == RegistrationConclusion.REGISTERED
+        else None
+    )
     return Deal(
         id=c.id or 0,
         signed_on=c.signed_on,
@@ -188,11 +254,13 @@ def _deal(
         sub_center_code=c.sub_center_code,
         match_id=c.match_id,
         is_open_call=c.is_open_call,
-        contract_amount=Decimal(c.contract_amount),
-        tech_transaction_amount=Decimal(c.tech_transaction_amount),
-        registered_amount=Decimal(registration.registered_amount) if registration is not None else ZERO,
-        registered_on=registration.registered_on if registration is not None else None,
-        registrar_org_id=registration.registrar_org_id if registration is not None else None,
+        signed_amount=Decimal(c.contract_amount),
+        declared_tech_amount=Decimal(c.tech_transaction_amount),
+        conclusion=registration.conclusion if registration else None,
+        registration_amount=Decimal(done.registered_amount) if done else ZERO,
+        tech_income=Decimal(done.tech_income) if done else ZERO,
+        registered_on=done.registered_on if done else None,
+        registrar_org_id=registration.registrar_org_id if registration else None,
     )
 
 
@@ -236,7 +304,7 @@ def aggregate(deals: Iterable[Deal], group_by: str) -> list[dict[str, Any]]:
     for deal in deals:
         key, label = _KEYS[group_by](deal)
         row = rows.setdefault(key, _empty_row(key, label))
-        row["contracts"] += 1
+        row["contracts"] += counts_in(deal, Total.CONTRACT)
         row["contract_amount"] += deal.contract_amount
         row["registered_amount"] += deal.registered_amount
         row["tech_transaction_amount"] += deal.tech_transaction_amount
@@ -397,7 +465,7 @@ def totals(db: Engine, *, today: date | None = None) -> dict[str, Any]:
             return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
 
         return {
-            "contracts": len(deals),
+            "contracts": sum(counts_in(d, Total.CONTRACT) for d in deals),
             "contract_amount": sum((d.contract_amount for d in deals), ZERO),
             "tech_transaction_amount": sum((d.tech_transaction_amount for d in deals), ZERO),
             "registered_amount": sum((d.registered_amount for d in deals), ZERO),

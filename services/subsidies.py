@@ -4,7 +4,8 @@ What each column of a rule means here (a new rule that reuses a base, per and pe
 * base — what the rate applies to:
   ``actual_payments`` payments made under a contract (by paid_on); ``prior_year_contract_turnover``
   contract amounts signed in the year before the subsidy year; ``registered_turnover`` amounts
-  registered (认定登记) by a registration agency (by registered_on); ``actual_investment`` has no data
+  registered (认定结论 登记, `services.stats.counts_in`) by a registration agency (by registered_on);
+  ``actual_investment`` has no data
   in the ledger yet, so rules on it yield nothing (logged).
 * per — who gets it: ``project`` = one 揭榜挂帅 project, i.e. a contract flagged ``is_open_call``, paid
   to its buyer (the enterprise that set the challenge and pays, 发榜方); ``unit`` = the seller side of
@@ -44,7 +45,7 @@ from models.schemas import PolicyRuleCreate
 from services import audit
 from services.actor import Actor
 from services.errors import ConflictError, InvalidInputError
-from services.stats import ZERO, within
+from services.stats import ZERO, Total, counts_in, load_deals, within
 
 __all__ = ["apply_rule", "compute_subsidies", "create_policy_rule"]
 
@@ -102,13 +103,16 @@ def base_items(session: Session, base: PolicyBase) -> list[BaseItem]:
         payments = session.exec(select(Payment)).all()
         return [_item(*live[p.contract_id], p.amount, p.paid_on) for p in payments if p.contract_id in live]
     if base == PolicyBase.PRIOR_YEAR_CONTRACT_TURNOVER:
-        return [_item(c, r, c.contract_amount, c.signed_on) for c, r in live.values()]
-    if base == PolicyBase.REGISTERED_TURNOVER:
-        registrations = session.exec(select(Registration)).all()
         return [
-            _item(live[g.contract_id][0], g.registrar_org_id, g.registered_amount, g.registered_on)
-            for g in registrations
-            if g.contract_id in live
+            _item(live[d.id][0], d.registrar_org_id, d.contract_amount, d.signed_on)
+            for d in load_deals(session)
+            if counts_in(d, Total.CONTRACT)
+        ]
+    if base == PolicyBase.REGISTERED_TURNOVER:
+        return [
+            _item(live[d.id][0], d.registrar_org_id, d.registered_amount, d.registered_on)
+            for d in load_deals(session)
+            if counts_in(d, Total.REGISTERED) and d.registered_on is not None
         ]
     logger.info("no ledger data for subsidy base %s; its rules yield nothing", base.value)
     return []

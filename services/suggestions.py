@@ -15,7 +15,7 @@ from matcher.postings import redacted
 from models import Achievement, Maturity, Need, Role, Visibility
 from services.actor import Actor
 from services.errors import NotFoundError, PermissionDeniedError
-from services.index import IndexService, maturity_trl, to_posting
+from services.index import CANDIDATE_STATUSES, IndexService, maturity_trl, to_posting
 from services.postings import can_see_confidential, check_codes, present, seen_confidential_ids
 
 Row = TypeVar("Row", Need, Achievement)
@@ -73,7 +73,8 @@ def suggest_for(
     filters: SuggestionFilters | None = None,
 ) -> list[dict[str, Any]]:
     """Ranked counterparts of a posting, each with its score components, explanation and the
-    counterpart as the caller may see it. Only the owner, brokers and admins may ask.
+    counterpart as the caller may see it. Only the owner, brokers and admins may ask. Counterparts
+    already under contract stay in the list, flagged ``contracted`` (``posting.status`` says it too).
 
     Confidentiality: the query and every counterpart enter filters and explanations only as far as the
     caller may see them (`PostingFilter.hides`, `redacted`): a hidden budget or price never decides
@@ -94,7 +95,9 @@ def suggest_for(
         other: type[Need] | type[Achievement] = Achievement if model is Need else Need
         seen = seen_confidential_ids(session, actor, other)
         audience: dict[str, Any] = {} if seen is None else {"sees_confidential": False, "seen_ids": seen}
-        hard = PostingFilter.for_counterparts(query, **audience, **filters.overrides())
+        hard = PostingFilter.for_counterparts(
+            query, statuses=CANDIDATE_STATUSES, **audience, **filters.overrides()
+        )
         hits = index.suggest(query, k, hard)
         rows = _counterparts(session, model, [h.id for h in hits])
         return [

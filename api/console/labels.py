@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from data.reference import field_name, load_fields, load_regions, region_name
-from models import MatchStatus, PostingStatus, RejectReason, Role, TargetMetric, Visibility
+from models import ContractStatus, MatchStatus, PostingStatus, RejectReason, Role, TargetMetric, Visibility
 
 ROLE = {
     Role.ENTERPRISE: "企业用户",
@@ -37,9 +37,16 @@ POSTING_STATUS = {
     PostingStatus.DRAFT: "草稿",
     PostingStatus.OPEN: "发布中",
     PostingStatus.MATCHED: "已对接",
+    PostingStatus.CONTRACTED: "已签约",
     PostingStatus.CLOSED: "已关闭",
     PostingStatus.EXPIRED: "已过期",
     PostingStatus.WITHDRAWN: "已撤回",
+}
+CONTRACT_STATUS = {
+    ContractStatus.SIGNED: "已签订（待认定登记）",
+    ContractStatus.REGISTERED: "已认定登记",
+    ContractStatus.NOT_REGISTERED: "不予登记",
+    ContractStatus.CANCELLED: "已作废",
 }
 REJECT_REASON = {
     RejectReason.BUDGET: "预算不符",
@@ -57,6 +64,7 @@ WHY_NOT = {
     "other_region": "不在同一省份",
     "mode_mismatch": "合作方式不一致",
     "other_field": "技术领域不同",
+    "contracted": "已签约（对方已有技术合同）",
 }
 COMPONENT = {
     "fused": "综合得分",
@@ -143,12 +151,22 @@ _SERVICE_ERRORS = {
     "duplicate": "记录重复（例如合同编号已存在）。",
     "unknown_field_code": "未知的技术领域代码。",
     "unknown_region_code": "未知的地区代码。",
+    "already_registered": "该合同已有认定结论（登记或不予登记），不能再次登记。",
+    "duplicate_registration_number": "登记编号已被其他合同使用。",
+    "reason_required": "“不予登记”和“退回补正”必须填写理由。",
+    "registered_amount_required": "认定结论为“登记”时必须填写登记成交额。",
+    "subtype_mismatch": "登记类别与合同类型不符。",
+    "registration_before_signing": "登记日期不能早于合同签订日期。",
+    "invalid_amount": "金额有误：登记成交额不能超过合同成交额，技术性收入不能超过登记成交额。",
+    "invalid_term": "合同有效期的起始日期不能晚于截止日期。",
+    "ledger_status": "“已签约”状态由技术合同自动设置和解除。",
 }
 FLASH = {
     "accepted": "已接受该推荐（已引荐双方）。",
     "rejected": "已驳回该推荐，原因已记录。",
     "message": "洽谈消息已发送。",
     "contract": "技术合同已登记，成交额已计入统计。",
+    "registered": "认定登记已保存。",
     "target": "目标已保存。",
     "rule": "政策规则已保存。",
     "training": "培训记录已保存。",
@@ -342,6 +360,7 @@ def install(env: jinja2.Environment) -> None:
         role=lambda v: _label(ROLE, v),
         match_status=lambda v: _label(MATCH_STATUS, v),
         posting_status=lambda v: _label(POSTING_STATUS, v),
+        contract_status=lambda v: _label(CONTRACT_STATUS, v),
         reject_reason=lambda v: _label(REJECT_REASON, v),
         why_not=lambda v: _label(WHY_NOT, v),
         component=lambda v: _label(COMPONENT, v),

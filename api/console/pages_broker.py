@@ -16,6 +16,7 @@ from api.console.web import (
     ConsoleRoute,
     ConsoleUser,
     CsrfUserDep,
+    app_state,
     db_engine,
     redirect,
     render,
@@ -203,7 +204,7 @@ def create_contract(
     except ValidationError as exc:
         errors = _contract_errors(exc)
         return _contract_form(request, user, match_id, values, errors, 422)
-    contracts.create_contract(db_engine(request), user.actor, data)
+    contracts.create_contract(db_engine(request), user.actor, data, index=app_state(request).index)
     return redirect(f"{PREFIX}/broker/matches/{match_id}?msg=contract")
 
 

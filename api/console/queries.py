@@ -15,7 +15,7 @@ from models import Achievement, Maturity, Organization, PolicyRule, PostingStatu
 from services.actor import Actor
 from services.postings import Page, present
 
-EXHIBITED = (PostingStatus.OPEN, PostingStatus.MATCHED)
+EXHIBITED = (PostingStatus.OPEN, PostingStatus.MATCHED, PostingStatus.CONTRACTED)
 
 
 def user_names(db: Engine, ids: Iterable[int]) -> dict[int, str]:

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ActorDep, DbDep
+from api.deps import ActorDep, DbDep, IndexDep
 from api.routers.common import Id, Limit, Offset, OrgParam, Page
-from models import ContractStatus
+from models import ContractStatus, ContractSubtype, IPType, PaymentMethod, RegistrationConclusion
 from models.schemas import ContractCreate, ContractRead, PaymentCreate, RegistrationCreate
 from services import contracts
 
@@ -19,15 +19,34 @@ router = APIRouter(prefix="/contracts", tags=["contracts"])
 
 
 class RegistrationInfo(BaseModel):
+    """认定登记: the latest 认定结论 and what the registrar recorded (amounts zero unless 登记)."""
+
     registrar_org_id: int
+    conclusion: RegistrationConclusion
+    reason: str | None
+    registration_number: str | None
     registered_amount: Decimal
+    tech_income: Decimal
     registered_on: date
+    subtype: ContractSubtype | None
+    ip_type: IPType | None
+    ip_number: str | None
+    term_start: date | None
+    term_end: date | None
+    payment_method: PaymentMethod | None
+
+
+class PaymentLine(BaseModel):
+    id: int
+    amount: Decimal
+    paid_on: date
 
 
 class ContractDetail(ContractRead):
     cancel_reason: str | None = None
     paid_amount: Decimal | None = None
     registration: RegistrationInfo | None = None
+    payments: list[PaymentLine] | None = None
 
 
 class PaymentRead(BaseModel):
@@ -59,9 +78,10 @@ class BoardRow(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_contract(data: ContractCreate, actor: ActorDep, db: DbDep) -> ContractDetail:
-    """Record a signed contract, from a match (which becomes contracted) or standalone."""
-    return ContractDetail.model_validate(contracts.create_contract(db, actor, data))
+def create_contract(data: ContractCreate, actor: ActorDep, db: DbDep, index: IndexDep) -> ContractDetail:
+    """Record a signed contract, from a match (which becomes contracted, with its need and achievement)
+    or standalone."""
+    return ContractDetail.model_validate(contracts.create_contract(db, actor, data, index=index))
 
 
 @router.get("")
@@ -91,7 +111,7 @@ def recent_contracts(db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 20)
 
 @router.get("/{contract_id}")
 def read_contract(contract_id: Id, actor: ActorDep, db: DbDep) -> ContractDetail:
-    """One contract with its payments total and registration."""
+    """One contract with its payments (and their total) and its registration."""
     return ContractDetail.model_validate(contracts.get_contract(db, actor, contract_id))
 
 
@@ -105,11 +125,17 @@ def add_payment(contract_id: Id, data: PaymentCreate, actor: ActorDep, db: DbDep
 def register_contract(
     contract_id: Id, data: RegistrationCreate, actor: ActorDep, db: DbDep
 ) -> ContractDetail:
-    """认定登记 by a registrar (once per contract)."""
+    """认定登记 by a registrar: 登记, 不予登记 or 退回补正 (with a reason). 登记 and 不予登记 are final
+    (``already_registered`` after them); a contract returned for correction is registered again."""
     return ContractDetail.model_validate(contracts.register_contract(db, actor, contract_id, data))
 
 
 @router.post("/{contract_id}/cancel")
-def cancel_contract(contract_id: Id, data: Cancellation, actor: ActorDep, db: DbDep) -> ContractDetail:
-    """Cancel (作废) a contract: its history stays, statistics drop it (its broker or an admin)."""
-    return ContractDetail.model_validate(contracts.cancel_contract(db, actor, contract_id, data.reason))
+def cancel_contract(
+    contract_id: Id, data: Cancellation, actor: ActorDep, db: DbDep, index: IndexDep
+) -> ContractDetail:
+    """Cancel (作废) a contract: its history stays, statistics drop it, its postings open again unless
+    another live contract holds them (its broker or an admin)."""
+    return ContractDetail.model_validate(
+        contracts.cancel_contract(db, actor, contract_id, data.reason, index=index)
+    )

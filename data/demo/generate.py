@@ -35,6 +35,10 @@ institutions.jsonl   org_external_id, kind, origin, since, recognition, recogniz
 influential_flags.jsonl  achievement_external_id, reason
 history_contracts.jsonl  2015–2020 contracts (as contracts.jsonl without postings) with registration and
                      payments [{amount, paid_on}]
+registrations.jsonl  contract_external_id, registrar_org_external_id, conclusion (登记 / 不予登记 / 退回补正),
+                     reason, registration_number, registered_amount, tech_income, registered_on, subtype,
+                     ip_type, ip_number, term_start, term_end, payment_method (the loader's 认定登记 records;
+                     a contract's own ``registration`` is the base they are built from)
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from typing import Any
 from data.demo.contracts import build_contracts
 from data.demo.orgs import build_brokers, build_enterprises, build_fixed_orgs, build_users
 from data.demo.postings import build_achievements, build_needs, gold_pairs, plan_topics
+from data.demo.registrations import build_registrations
 from data.demo.registries import build_registries
 from data.demo.topics import load_families
 from data.reference import load_fields, load_regions
@@ -90,6 +95,7 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
     gold = gold_pairs(topics)
     contracts, payments = build_contracts(gold, needs, achievements, orgs, brokers, rng, count=N_CONTRACTS)
     org_records = [o.record() for o in orgs]
+    registrations = build_registrations(contracts, achievements, org_records, random.Random(seed + 14))
     return {
         "organizations": org_records,
         "users": users,
@@ -100,6 +106,7 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
         "contracts": contracts,
         "payments": payments,
         **build_registries(org_records, brokers, seed),
+        "registrations": registrations,
     }
 
 

@@ -22,6 +22,7 @@ from api.app import create_app
 from models.types import utc_now
 from tests.console.conftest import ConsoleEnv, make_env
 from tests.console.seed import PASSWORD, XSS_ACHIEVEMENT, XSS_TITLE
+from tests.console.test_contract_pages import make_contract
 
 pytestmark = pytest.mark.browser
 
@@ -319,3 +320,50 @@ def test_scoreboard_and_broker_registry(browser: Any, server: tuple[str, Console
     assert hall.locator('[data-live="totals.brokers_counted"]').inner_text() == "1"
     assert hall.locator("#targets li").first.get_attribute("data-code") in ("CONSOLE-YEAR", "T09")
     admin.close()
+
+
+def test_registrar_registers_a_contract(browser: Any, server: tuple[str, ConsoleEnv]) -> None:
+    base, env = server
+    cid = make_contract(env, "HT-E2E-REG")
+    registrar = Visitor(browser, base)
+    registrar.login("registrar")
+    page = registrar.go("/console/hall")
+    page.get_by_role("link", name="合同认定登记").click()
+    page.wait_for_load_state()
+    assert page.locator("#registrar-queue").get_by_text("HT-E2E-REG", exact=True).is_visible()
+    registrar.shot("registrar-queue-1280")
+    page.get_by_role("link", name="认定登记：HT-E2E-REG").click()
+    page.wait_for_load_state()
+    page.get_by_role("radio", name="退回补正").check()
+    page.get_by_role("button", name="保存认定结论").click()  # no reason: refused, shown in Chinese
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").get_by_text("必须填写理由").is_visible()
+    page.get_by_label("理由（不予登记、退回补正时必填）").fill("缺少专利证书复印件，请补正后重新提交")
+    page.get_by_role("button", name="保存认定结论").click()
+    page.wait_for_load_state()
+    assert page.locator("#registration-conclusion").inner_text() == "退回补正"
+    page.get_by_role("link", name="认定登记", exact=True).click()
+    page.wait_for_load_state()
+    page.get_by_role("radio", name="登记", exact=True).check()
+    page.get_by_label("技术性收入（元，不超过登记成交额）").fill("950,000")
+    page.get_by_label("登记类别").select_option("专利权转让")
+    page.get_by_label("涉及知识产权").select_option("发明专利")
+    page.get_by_label("知识产权编号（专利号、登记号）").fill("ZL202310000001.1")
+    page.get_by_label("合同有效期止").fill("2028-02-29")
+    page.get_by_label("支付方式").select_option("分期支付")
+    registrar.shot("registrar-form-1280")
+    page.get_by_role("button", name="保存认定结论").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("认定登记已保存").is_visible()
+    assert page.locator("#contract-status").inner_text() == "已认定登记"
+    assert page.locator("#registration-number").inner_text() == f"{utc_now().year}410100{cid:06d}"
+    assert page.locator("#registration-tech-income").inner_text() == "950,000.00 元"
+    assert page.locator("#payments").get_by_text("300,000.00 元").first.is_visible()
+    registrar.shot("contract-detail-1280")
+    page.set_viewport_size(PHONE)
+    registrar.shot("contract-detail-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    queue = registrar.go("/console/registrar")
+    assert queue.locator("#registrar-queue").get_by_text("HT-E2E-REG", exact=True).count() == 0
+    assert queue.locator("#registrar-decided").get_by_text("HT-E2E-REG", exact=True).is_visible()
+    registrar.close()

@@ -31,6 +31,7 @@ def _pages(env: ConsoleEnv) -> list[tuple[str, set[str]]]:
         ("/console/broker?all=true&sort=-created_at&field=F03", {"broker", "admin"}),
         (match, {"broker", "admin"}),
         (f"{match}/contract", {"broker", "admin"}),
+        ("/console/registrar", {"registrar", "admin"}),
         ("/console/admin", {"registrar", "admin"}),
         ("/console/admin?year=2024", {"registrar", "admin"}),
         ("/console/admin/export/turnover_month.csv", {"registrar", "admin"}),

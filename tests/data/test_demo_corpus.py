@@ -25,6 +25,8 @@ from data.demo.uscc import (
     uscc_check_char,
 )
 from data.reference import is_known_field, is_known_region, load_fields, load_regions, region_city
+from models import ContractSubtype, ContractType
+from models.registration import subtype_fits
 from models.validators import uscc_check_char as model_uscc_check_char
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -359,3 +361,28 @@ def test_generator_is_deterministic_and_the_committed_files_are_current(tmp_path
 
 def test_another_seed_gives_another_corpus() -> None:
     assert build_corpus(DEFAULT_SEED + 1)["needs"] != build_corpus(DEFAULT_SEED)["needs"]
+
+
+def test_registrations_are_what_a_registrar_records(corpus: dict[str, list[dict[str, Any]]]) -> None:
+    """Every 认定结论 occurs; 登记 records are complete and consistent with their contract; the others
+    carry a reason and no amounts; some contracts still wait in the registrar's queue."""
+    contracts = _by_id(corpus["contracts"])
+    regs = corpus["registrations"]
+    assert {r["conclusion"] for r in regs} == {"登记", "不予登记", "退回补正"}
+    assert len(regs) < len(contracts)  # the rest are pending
+    numbers = [r["registration_number"] for r in regs if r["registration_number"]]
+    assert len(numbers) == len(set(numbers))
+    for r in regs:
+        contract = contracts[r["contract_external_id"]]
+        if r["conclusion"] == "登记":
+            assert subtype_fits(ContractType(contract["contract_type"]), ContractSubtype(r["subtype"]))
+            assert (
+                0
+                < _yuan(r["tech_income"])
+                <= _yuan(r["registered_amount"])
+                <= _yuan(contract["contract_amount"])
+            )
+            assert r["payment_method"] and r["term_start"] <= r["term_end"] and not r["reason"]
+        else:
+            assert r["reason"] and _yuan(r["registered_amount"]) == _yuan(r["tech_income"]) == 0
+        assert r["registered_on"] >= contract["signed_on"]

@@ -18,6 +18,7 @@ from models import (
     Broker,
     BrokerTraining,
     Contract,
+    ContractSubtype,
     ContractType,
     EmbeddingCache,
     ImportRecord,
@@ -36,11 +37,13 @@ from models import (
     Organization,
     OrgKind,
     Payment,
+    PaymentMethod,
     PolicyBase,
     PolicyPer,
     PolicyRule,
     Recognition,
     Registration,
+    RegistrationConclusion,
     Role,
     Target,
     TargetMetric,
@@ -279,10 +282,19 @@ def test_ledger_roundtrip(engine: Engine) -> None:
             contract_id=contract.id or 0,
             registrar_org_id=ids["uni"],
             registered_amount=Decimal("9999999.99"),
+            tech_income=Decimal("8999999.99"),
+            registration_number="2025410100000001",
             registered_on=date(2025, 4, 2),
+            subtype=ContractSubtype.PATENT_TRANSFER,
+            ip_type=IPType.INVENTION_PATENT,
+            term_start=date(2025, 3, 1),
+            term_end=date(2027, 2, 28),
+            payment_method=PaymentMethod.INSTALMENTS,
         ),
     )
     assert isinstance(reg, Registration) and reg.registered_amount == Decimal("9999999.99")
+    assert reg.tech_income == Decimal("8999999.99") and reg.conclusion == RegistrationConclusion.REGISTERED
+    assert (reg.subtype, reg.ip_type, reg.payment_method) == ("专利权转让", "发明专利", "分期支付")
 
 
 def test_policy_and_audit_roundtrip(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from matcher.dedup import jaccard, shingle_jaccard
@@ -69,7 +70,10 @@ def test_why_not_flags_either_order() -> None:
     )
     expected = ("over_budget", "less_mature_than_asked", "other_region", "mode_mismatch", "other_field")
     assert why_not_flags(need, ach) == why_not_flags(ach, need) == expected
-    assert set(expected) == set(flag_names())
+    contracted = replace(ach, status="contracted")  # a candidate under contract is flagged, not hidden
+    assert why_not_flags(need, contracted) == (*expected, "contracted")
+    assert why_not_flags(contracted, need) == expected  # the query's own status is not a flag
+    assert {*expected, "contracted"} == set(flag_names())
     fine = Posting(
         id=3,
         side=Side.ACHIEVEMENT,
