@@ -150,7 +150,7 @@ class IndexService:
         )
         return cls(
             encoder,
-            EngineConfig.for_encoder(encoder.name, index_backend=settings.index_backend),
+            EngineConfig.for_encoder_of(encoder, index_backend=settings.index_backend),
             settings.index_dir,
         )
 
@@ -340,6 +340,12 @@ class IndexService:
     ) -> list[Suggestion]:
         with self._lock:
             return self.engine.suggest(to_posting(row), k=k, filters=filters)
+
+    def owners(self, side: Side) -> dict[int, int]:
+        """Posting id -> owning organisation id of every indexed posting of a side."""
+        with self._lock:
+            postings = self.engine.collection(side).postings
+            return {pid: p.org_id for pid, p in postings.items() if p.org_id is not None}
 
     def _indexed_ids(self, side: Side) -> list[int]:
         with self._lock:
