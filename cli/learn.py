@@ -190,3 +190,15 @@ def learn_models(registry: RegistryOption = None) -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(learn_app, name="learn")
+
+
+@learn_app.command("export-pairs")
+def learn_export_pairs(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the BEIR-layout set (replaced).")],
+) -> None:
+    """Export the decision log as labelled pairs in the BEIR layout (confidential postings left out)."""
+    from cli.common import open_engine
+    from learning.decisions import export_pairs
+
+    counts = export_pairs(open_engine(), out)
+    typer.echo(f"{out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
