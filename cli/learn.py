@@ -202,3 +202,52 @@ def learn_export_pairs(
 
     counts = export_pairs(open_engine(), out)
     typer.echo(f"{out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@learn_app.command("ranker")
+def learn_ranker(
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the ranker (model.pkl, evaluation.json).")
+    ],
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use the demo with its simulated decision log, not the database.")
+    ] = False,
+    depth: Annotated[int, typer.Option(min=5, max=100, help="Re-rank the fused top N.")] = 20,
+    train_share: Annotated[
+        float, typer.Option(min=0.3, max=0.9, help="Older share of needs to train on.")
+    ] = 0.7,
+) -> None:
+    """Train the re-ranker on broker decisions; measure it on a time split (older → newer) first."""
+    from dataclasses import asdict
+
+    from cli.common import open_engine, settings
+    from evaluation.cli import stdout_to_stderr
+    from learning.demo_run import demo_run, simulated_decisions
+    from learning.ranker import fit_on_log, time_split_evaluation
+    from matcher.config import DEFAULT_ENCODER
+
+    if not demo:
+        from learning.ranker_log import database_log
+
+        with stdout_to_stderr():
+            log = database_log(open_engine(), settings(), depth)
+        if log is None:
+            _fail("决策记录太少：至少需要 20 条已决定的推荐（含接受与拒绝）才能训练排序模型")
+    with stdout_to_stderr():
+        if demo:
+            with demo_run(DEFAULT_ENCODER, None, depth) as run:
+                decisions = simulated_decisions(run)
+                parts = (run.needs, run.candidates, decisions, run.achievements, run.need_postings)
+                result = time_split_evaluation(*parts, train_share=train_share)
+                ranker = fit_on_log(*parts[1:])
+        else:
+            assert log is not None
+            result = time_split_evaluation(*log, train_share=train_share)
+            ranker = fit_on_log(*log[1:])
+    out.mkdir(parents=True, exist_ok=True)
+    ranker.save(out / "model.pkl")
+    (out / "evaluation.json").write_text(json.dumps(asdict(result), indent=2), encoding="utf-8")
+    typer.echo(
+        f"time split: fused nDCG@10 {result.fused:.4f}, learned {result.learned:.4f}, "
+        f"Δ {result.delta:+.4f} [{result.delta_ci[0]:+.4f}, {result.delta_ci[1]:+.4f}] on {result.test_needs} newer needs"
+    )

@@ -12,29 +12,19 @@ gold pairs (nDCG@10, 95% bootstrap intervals, paired difference) and measured fo
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sqlmodel import Session, col, select
 
-from data.db import create_db_engine
-from data.migrate import upgrade
 from evaluation.metrics import bootstrap_ci, ndcg_at_k, paired_bootstrap
+from learning.demo_run import demo_run
 from learning.exposure import FairnessCaps
-from matcher.config import DEFAULT_ENCODER, EngineConfig
-from matcher.encoders import EncoderConfig, create_encoder
-from matcher.engine import Suggestion
-from matcher.filters import PostingFilter
+from matcher.config import DEFAULT_ENCODER
 from matcher.postings import Side
-from models import Achievement, Need
 from services import exposure
-from services.demo import load_demo
-from services.index import INDEXED_STATUSES, IndexService, to_posting
 
 REPO = Path(__file__).resolve().parents[2]
 GOLD = REPO / "data" / "demo" / "gold_pairs.jsonl"
@@ -57,14 +47,6 @@ def _label(caps: FairnessCaps) -> str:
     return f"capped: ≤ {caps.per_query_cap} per list, {run}"
 
 
-def _ranked(index: IndexService, needs: Sequence[Need], depth: int) -> dict[int, list[Suggestion]]:
-    statuses = frozenset(s.value for s in INDEXED_STATUSES)
-    return {
-        n.id or 0: index.suggest(n, depth, PostingFilter.for_counterparts(to_posting(n), statuses=statuses))
-        for n in needs
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -74,31 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = create_db_engine(f"sqlite:///{tmp}/demo.db")
-        upgrade(db)
-        load_demo(db)
-        encoder = create_encoder(EncoderConfig(name=args.encoder, threads=2, cache_dir=args.cache_dir))
-        index = IndexService(encoder, EngineConfig.for_encoder_of(encoder), None)
-        index.start(db)
-        with Session(db) as session:
-            needs = list(session.exec(select(Need).where(col(Need.status).in_(INDEXED_STATUSES))).all())
-            need_ids = {n.external_id: n.id for n in needs}
-            ach_ids = {a.external_id: a.id for a in session.exec(select(Achievement)).all()}
-        gold: dict[int, dict[int, int]] = {}
-        for line in GOLD.read_text(encoding="utf-8").splitlines():
-            pair = json.loads(line)
-            need, ach = need_ids.get(pair["need_external_id"]), ach_ids.get(pair["achievement_external_id"])
-            if need is not None and ach is not None:
-                gold.setdefault(need, {})[ach] = int(pair["relevance"])
-        k = 10
-        ranked = _ranked(index, needs, exposure.CANDIDATE_FACTOR * k)
-        owners = index.owners(Side.ACHIEVEMENT)
+    k = 10
+    with demo_run(args.encoder, args.cache_dir, exposure.CANDIDATE_FACTOR * k) as run:
+        ranked, gold = run.candidates, run.gold
+        owners = run.index.owners(Side.ACHIEVEMENT)
+        encoder_name = run.index.encoder_name
         results = {}
         for setting in SETTINGS:
             fair = setting is not None
-            caps = setting or exposure.CAPS
-            lists, figures = exposure.select_lists(ranked, owners, k, fair=fair, caps=caps)
+            lists, figures = exposure.select_lists(
+                ranked, owners, k, fair=fair, caps=setting or exposure.CAPS
+            )
             scores = np.array(
                 [
                     ndcg_at_k([str(s.id) for s in lists[q]], {str(d): r for d, r in gold[q].items()}, k)
@@ -111,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = results[None][0]
     lines = [
         f"Demo matching run: {len(ranked)} open needs, top {k} of {exposure.CANDIDATE_FACTOR * k} candidates, "
-        f"encoder `{encoder.name}`; nDCG@10 over the {len(before)} needs with gold pairs, 95% bootstrap "
+        f"encoder `{encoder_name}`; nDCG@10 over the {len(before)} needs with gold pairs, 95% bootstrap "
         "intervals; Δ is paired against the engine order. Caps: places per organisation in one list / "
         "share of the run's places per organisation.",
         "",
