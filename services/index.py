@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from data.db import insert_ignoring_duplicates
 from data.reference import load_fields
 from matcher.config import EngineConfig
-from matcher.encoders import Encoder, EncoderConfig, create_encoder
+from matcher.encoders import Encoder, EncoderConfig, EncoderError, create_encoder
 from matcher.engine import MatchEngine, Suggestion
 from matcher.filters import PostingFilter
 from matcher.index import VectorIndexError, set_search_threads
@@ -114,6 +114,18 @@ def field_names() -> dict[str, str]:
     return names
 
 
+def resolve_registered(name: str, cache_dir: Path) -> str:
+    """``model:default`` / ``model:<version>`` -> the encoder the model registry names (`learning.registry`)."""
+    if not name.startswith("model:"):
+        return name
+    from learning.registry import ModelRegistry, RegistryError, default_registry_dir
+
+    try:
+        return ModelRegistry(default_registry_dir(cache_dir)).resolve_encoder(name.removeprefix("model:"))
+    except RegistryError as exc:
+        raise EncoderError(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class NewPostings:
     """What `IndexService.check_new` found for a batch before it is inserted."""
@@ -142,7 +154,7 @@ class IndexService:
             set_search_threads(settings.search_threads)
         encoder = create_encoder(
             EncoderConfig(
-                name=settings.encoder,
+                name=resolve_registered(settings.encoder, settings.cache_dir),
                 threads=settings.encoder_threads,
                 batch_size=settings.encoder_batch_size,
                 cache_dir=settings.cache_dir,

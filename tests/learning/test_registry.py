@@ -114,3 +114,24 @@ def test_promotion_refuses_a_model_measured_worse_on_the_held_back_split(tmp_pat
         verdict = registry.promote(name)
         assert not verdict.promote and "留出集" in verdict.reasons[0]
     assert registry.current("encoder") is None
+
+
+def test_the_service_follows_the_registry(tmp_path: Path) -> None:
+    from matcher.encoders import EncoderError
+    from services.index import resolve_registered
+
+    registry = ModelRegistry(tmp_path / "registry")
+    assert resolve_registered("model:default", tmp_path) == "e5-small-st"
+    assert resolve_registered("hashing", tmp_path) == "hashing"
+    registry.register(
+        "v1",
+        "encoder",
+        tmp_path / "m1",
+        base="e5-small-st",
+        evaluation=[_row("csl held back", 0.02), _row("nasa", 0.0)],
+        info={},
+    )
+    assert registry.promote("v1").promote
+    assert resolve_registered("model:default", tmp_path) == f"st:{(tmp_path / 'm1').resolve()}"
+    with pytest.raises(EncoderError, match="未登记"):
+        resolve_registered("model:nope", tmp_path)
