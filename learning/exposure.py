@@ -6,8 +6,10 @@ the share of organisations with at least one result in any top-k, the Gini coeff
 over organisations that had a candidate, and exposure against relevance (score mass among the
 candidates) for small and large organisations.
 
-The re-ranking follows the load constraints of OpenReview's paper-reviewer matchers (openreview-expertise
-/ openreview-matcher: a maximum number of papers per reviewer, met across the whole run): an
+The re-ranking follows the load constraints of OpenReview's paper-reviewer matcher
+(github.com/openreview/openreview-matcher: a min-cost-flow assignment with a maximum load per reviewer
+over the whole run; FairFlow after Kobren et al., "Paper Matching with Local Fairness Constraints",
+adds lower bounds), greedily rather than by a flow solver: an
 organisation may hold at most ``per_query_cap`` places of one top-k, and at most ``run_cap`` top-k
 places over the run; a capped organisation's result gives way to the next best candidate. Queries are
 served in order of how much their best candidate depends on the capped organisations (least first), so
