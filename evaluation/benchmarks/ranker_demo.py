@@ -16,12 +16,30 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from learning.demo_run import demo_run, simulated_decisions
+from learning.demo_run import DemoRun, demo_run, simulated_decisions
 from learning.ranker import time_split_evaluation
 from matcher.config import DEFAULT_ENCODER
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "results" / "ranker_demo.md"
 DEPTH = 20
+
+
+def report(run: DemoRun, encoder: str) -> str:
+    """Simulate the decisions, run the time split, render the markdown."""
+    decisions = simulated_decisions(run)
+    result = time_split_evaluation(run.needs, run.candidates, decisions, run.achievements, run.need_postings)
+    positives = sum(1 for d in decisions if d.label > 0)
+    return (
+        f"Demo decision log (simulated broker, {len(decisions)} decisions on the fused top {DEPTH} of "
+        f"{len(run.needs)} needs, {positives} accepted), encoder `{encoder}`. Time split: train on "
+        f"{result.train_decisions} decisions about the older {result.train_needs} needs, test on the newer "
+        f"{result.test_needs} needs with an accepted candidate ({result.test_decisions} decisions).\n\n"
+        "| order of the fused top 20 | nDCG@10 (95% CI) |\n|---|---|\n"
+        f"| fused (engine default) | {result.fused:.4f} [{result.fused_ci[0]:.3f}, {result.fused_ci[1]:.3f}] |\n"
+        f"| learned re-ranker | {result.learned:.4f} [{result.learned_ci[0]:.3f}, {result.learned_ci[1]:.3f}] |\n\n"
+        f"Δ (learned - fused) = {result.delta:+.4f} [{result.delta_ci[0]:+.4f}, {result.delta_ci[1]:+.4f}]. "
+        f"Standardised coefficients: {result.coefficients}.\n"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,23 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with demo_run(args.encoder, args.cache_dir, DEPTH) as run:
-        decisions = simulated_decisions(run)
-        result = time_split_evaluation(
-            run.needs, run.candidates, decisions, run.achievements, run.need_postings
-        )
-        encoder = run.index.encoder_name
-    positives = sum(1 for d in decisions if d.label > 0)
-    text = (
-        f"Demo decision log (simulated broker, {len(decisions)} decisions on the fused top {DEPTH} of "
-        f"{len(run.needs)} needs, {positives} accepted), encoder `{encoder}`. Time split: train on "
-        f"{result.train_decisions} decisions about the older {result.train_needs} needs, test on the newer "
-        f"{result.test_needs} needs with an accepted candidate ({result.test_decisions} decisions).\n\n"
-        "| order of the fused top 20 | nDCG@10 (95% CI) |\n|---|---|\n"
-        f"| fused (engine default) | {result.fused:.4f} [{result.fused_ci[0]:.3f}, {result.fused_ci[1]:.3f}] |\n"
-        f"| learned re-ranker | {result.learned:.4f} [{result.learned_ci[0]:.3f}, {result.learned_ci[1]:.3f}] |\n\n"
-        f"Δ (learned - fused) = {result.delta:+.4f} [{result.delta_ci[0]:+.4f}, {result.delta_ci[1]:+.4f}]. "
-        f"Standardised coefficients: {result.coefficients}.\n"
-    )
+        text = report(run, run.index.encoder_name)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
