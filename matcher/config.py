@@ -75,6 +75,12 @@ class EngineConfig:
         tuned = ENCODER_FUSION_DEFAULTS.get(encoder_name, {})
         return replace(cls(), **{**tuned, **overrides})
 
+    @classmethod
+    def for_encoder_of(cls, encoder: object, **overrides: Any) -> EngineConfig:
+        """`for_encoder` for an encoder object: a model tuned from a base keeps the base's fusion weights."""
+        name = getattr(encoder, "tuned_from", None) or str(getattr(encoder, "name", ""))
+        return cls.for_encoder(name, **overrides)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (stored with a saved engine)."""
         return asdict(self)

@@ -54,7 +54,7 @@ class MatchEngine:
         field_names: Mapping[str, str] | None = None,
     ) -> None:
         self.encoder = encoder
-        self.config = config or EngineConfig.for_encoder(encoder.name)
+        self.config = config or EngineConfig.for_encoder_of(encoder)
         self.field_names: dict[str, str] = dict(field_names or {})
         self._lock = threading.RLock()
         self._collections = {side: self._new_collection(side) for side in Side}

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file under data_dir"
     )
     encoder: str = Field(
-        default=DEFAULT_ENCODER, description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
+        default=DEFAULT_ENCODER,
+        description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>, model:default or model:<version> (the model registry)",
     )
     index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
     encoder_threads: int = Field(default=1, ge=1, le=64)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from data.db import insert_ignoring_duplicates
 from data.reference import load_fields
 from matcher.config import EngineConfig
-from matcher.encoders import Encoder, EncoderConfig, create_encoder
+from matcher.encoders import Encoder, EncoderConfig, EncoderError, create_encoder
 from matcher.engine import MatchEngine, Suggestion
 from matcher.filters import PostingFilter
 from matcher.index import VectorIndexError, set_search_threads
@@ -118,6 +118,18 @@ def field_names() -> dict[str, str]:
     return names
 
 
+def resolve_registered(name: str, cache_dir: Path) -> str:
+    """``model:default`` / ``model:<version>`` -> the encoder the model registry names (`learning.registry`)."""
+    if not name.startswith("model:"):
+        return name
+    from learning.registry import ModelRegistry, RegistryError, default_registry_dir
+
+    try:
+        return ModelRegistry(default_registry_dir(cache_dir)).resolve_encoder(name.removeprefix("model:"))
+    except RegistryError as exc:
+        raise EncoderError(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class NewPostings:
     """What `IndexService.check_new` found for a batch before it is inserted."""
@@ -146,7 +158,7 @@ class IndexService:
             set_search_threads(settings.search_threads)
         encoder = create_encoder(
             EncoderConfig(
-                name=settings.encoder,
+                name=resolve_registered(settings.encoder, settings.cache_dir),
                 threads=settings.encoder_threads,
                 batch_size=settings.encoder_batch_size,
                 cache_dir=settings.cache_dir,
@@ -154,7 +166,7 @@ class IndexService:
         )
         return cls(
             encoder,
-            EngineConfig.for_encoder(encoder.name, index_backend=settings.index_backend),
+            EngineConfig.for_encoder_of(encoder, index_backend=settings.index_backend),
             settings.index_dir,
         )
 
@@ -348,6 +360,12 @@ class IndexService:
         posting = query if isinstance(query, Posting) else to_posting(query)
         with self._lock:
             return self.engine.suggest(posting, k=k, filters=filters)
+
+    def owners(self, side: Side) -> dict[int, int]:
+        """Posting id -> owning organisation id of every indexed posting of a side."""
+        with self._lock:
+            postings = self.engine.collection(side).postings
+            return {pid: p.org_id for pid, p in postings.items() if p.org_id is not None}
 
     def _indexed_ids(self, side: Side) -> list[int]:
         with self._lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -21,9 +21,10 @@ from sqlmodel import Session, col, select
 from data.db import session_scope
 from matcher.engine import Suggestion
 from matcher.filters import PostingFilter
+from matcher.postings import Side
 from models import Achievement, Match, MatchStatus, Need, Role
 from models.types import utc_now
-from services import audit
+from services import audit, exposure
 from services.actor import Actor
 from services.errors import InvalidInputError
 from services.index import CANDIDATE_STATUSES, INDEXED_STATUSES, IndexService, to_posting
@@ -95,6 +96,25 @@ def _suggest_all(
     return proposals
 
 
+def _suggest_needs(
+    index: IndexService, needs: Sequence[Need], k: int, fair: bool
+) -> tuple[dict[tuple[int, int], Proposal], dict[str, Any]]:
+    """Needs' top-k (capped for fair exposure when asked) and the run's exposure figures."""
+    depth = min(k * exposure.CANDIDATE_FACTOR, MAX_K * exposure.CANDIDATE_FACTOR) if fair else k
+    ranked: dict[int, list[Suggestion]] = {}
+    for row in needs:
+        filters = PostingFilter.for_counterparts(to_posting(row), statuses=CANDIDATE_STATUSES)
+        ranked[row.id or 0] = index.suggest(row, depth, filters)
+    lists, figures = exposure.select_lists(ranked, index.owners(Side.ACHIEVEMENT), k, fair=fair)
+    by_id = {row.id or 0: row for row in needs}
+    proposals: dict[tuple[int, int], Proposal] = {}
+    for need_id, chosen in lists.items():
+        for rank, suggestion in enumerate(chosen, start=1):
+            p = _proposal(by_id[need_id], replace(suggestion, rank=rank))
+            proposals[(p.need_id, p.achievement_id)] = p
+    return proposals, figures
+
+
 def _existing(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Match]:
     wanted = set(pairs)
     need_ids = sorted({n for n, _ in wanted})
@@ -156,9 +176,11 @@ def run_matching(
     need_ids: Sequence[int] | None = None,
     achievement_ids: Sequence[int] | None = None,
     k: int = 10,
+    fair: bool | None = None,
 ) -> dict[str, Any]:
     """Store the top-``k`` suggestions of the chosen postings (default: all open needs and all
-    not-yet-suggested achievements). Returns counts of what was created, refreshed and kept.
+    not-yet-suggested achievements). Returns counts of what was created, refreshed and kept, and the
+    exposure of institutions in the needs' lists (`services.exposure`; ``fair`` caps it).
 
     Short transactions: the postings are read, ranked outside any transaction, and the proposals are
     written in chunks of `STORE_CHUNK`, each its own transaction, so a long run never holds SQLite's
@@ -170,7 +192,9 @@ def run_matching(
     everything = need_ids is None and achievement_ids is None
     with Session(db) as session:
         needs = _rows(session, Need, need_ids) if need_ids is not None or everything else []
-    proposals = _suggest_all(index, needs, k)
+    proposals, exposure_figures = _suggest_needs(
+        index, needs, k, exposure.FAIR_BY_DEFAULT if fair is None else fair
+    )
     with Session(db) as session:
         if achievement_ids is not None:
             achievements = _rows(session, Achievement, achievement_ids)
@@ -197,6 +221,7 @@ def run_matching(
         **counts,
         "engine_version": index.engine_version,
         "k": k,
+        "exposure": exposure_figures,
     }
     logger.info("matching run: %s", summary)
     return summary

