@@ -18,18 +18,21 @@ from pydantic import (
 )
 
 from models.enums import (
+    AchievementKind,
     ContractStatus,
     ContractType,
     CooperationMode,
     IPType,
     MatchStatus,
     Maturity,
+    NeedKind,
     OrgKind,
     PolicyBase,
     PolicyPer,
     PostingStatus,
     RejectReason,
     Role,
+    SceneCategory,
     TargetKind,
     TargetMetric,
     Visibility,
@@ -260,6 +263,8 @@ class NeedRead(ReadModel):
     id: int
     external_id: str | None
     org_id: int | None
+    kind: NeedKind
+    category: SceneCategory | None
     title: str
     description: str | None
     field_code: str
@@ -281,6 +286,8 @@ class AchievementRead(ReadModel):
     id: int
     external_id: str | None
     org_id: int | None
+    kind: AchievementKind
+    category: SceneCategory | None
     title: str
     abstract: str | None
     field_code: str
