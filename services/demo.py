@@ -26,6 +26,7 @@ from models import (
     User,
 )
 from services.demo_registries import load_registries
+from services.demo_calls import load_calls_and_scenes
 from services.passwords import hash_password
 from services.targets import load_reference_targets_and_rules
 
@@ -61,6 +62,11 @@ def load_demo(db: Engine, *, if_empty: bool = False) -> str:
         f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
         f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
         f"and {history} contracts of 2015–2020, with the broker, member and institution registries"
+        calls, scenes = load_calls_and_scenes(session, orgs, needs, achievements)
+    return (
+        f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
+        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts, "
+        f"{calls} 揭榜挂帅 calls, {scenes} scenes"
     )
 
 

@@ -251,7 +251,7 @@ _SCENES: tuple[
                 ("车路协同", "路侧感知"),
             ),
         ),
-        0,
+        3000,
     ),
     (
         "智慧城市",
@@ -339,12 +339,20 @@ _SCENES: tuple[
 )
 
 
-def build_scenes(enterprises: list[str], institutions: list[str], rng: random.Random) -> list[dict[str, Any]]:
-    """10 scenes across the documents' categories, most with solutions, three with pilot agreements."""
+def build_scenes(
+    enterprises: list[tuple[str, str]], institutions: list[str], rng: random.Random
+) -> list[dict[str, Any]]:
+    """10 scenes across the documents' categories, most with solutions, five with pilot agreements;
+    each scene's owner is an enterprise of the scene's city when there is one (the subsidy rule M4
+    applies in its own jurisdiction only)."""
     scenes = []
-    owners = rng.sample(enterprises, len(_SCENES))
+    owners: list[str] = []
+    for scene in _SCENES:
+        local = [e for e, r in enterprises if r[:4] == scene[2][:4] and e not in owners]
+        owners.append(rng.choice(local or [e for e, _ in enterprises if e not in owners]))
+    everyone = institutions + [e for e, _ in enterprises]
     for n, (category, field, region, title, text, keywords, solutions, invest) in enumerate(_SCENES, start=1):
-        providers = rng.sample([o for o in institutions + enterprises if o != owners[n - 1]], len(solutions))
+        providers = rng.sample([o for o in everyone if o != owners[n - 1]], len(solutions))
         sols = [
             {
                 "external_id": f"FA{n:02d}{i + 1}",

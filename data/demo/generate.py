@@ -95,7 +95,7 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
     contracted = {str(c["need_external_id"]) for c in contracts if c["need_external_id"]}
     calls = build_calls(needs, achievements, gold, contracted, calls_rng)
     scenes = build_scenes(
-        sorted(o.external_id for o in orgs if o.kind == "enterprise"),
+        sorted((o.external_id, o.region_code) for o in orgs if o.kind == "enterprise"),
         sorted(o.external_id for o in orgs if o.kind in _INSTITUTION_KINDS),
         calls_rng,
     )

@@ -10,7 +10,6 @@ Create Date: 2026-12-01
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import models.types
@@ -93,7 +92,7 @@ def upgrade() -> None:
         sa.Column("owner_org_id", sa.Integer(), nullable=False),
         sa.Column("provider_org_id", sa.Integer(), nullable=False),
         sa.Column("solution_id", sa.Integer(), nullable=True),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("investment", sa.Numeric(precision=16, scale=2), nullable=False),
         sa.Column("signed_on", sa.Date(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
@@ -152,7 +151,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.Integer(), nullable=False),
-        sa.Column("message", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("message", sa.String(length=1000), nullable=False),
         sa.Column("invited_by", sa.Integer(), nullable=True),
         sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -179,8 +178,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("deliverable", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("acceptance_criterion", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("deliverable", sa.String(length=500), nullable=False),
+        sa.Column("acceptance_criterion", sa.String(length=1000), nullable=False),
         sa.Column("payment_share", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.Column("due_months", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -255,7 +254,7 @@ def upgrade() -> None:
         sa.Column("passed", sa.Boolean(), nullable=False),
         sa.Column("payment_id", sa.Integer(), nullable=True),
         sa.Column("accepted_on", sa.Date(), nullable=False),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
