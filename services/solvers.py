@@ -6,7 +6,8 @@ A need-based call asks the engine for achievements (科技成果 and 方案) and
 postings never count (their owner is confidential), nor does the call owner itself.
 
 Aggregation (`aggregate_scores`): an organisation's score is the sum of its best ``TOP_N`` posting scores
-weighted 1, ½, ¼ (several good matches beat one), plus ``CONTRACT_BONUS`` for each of up to three past
+weighted 1, ½, ¼ (several good matches beat one; the engine's fused scores are z-scores, so extra
+matches below zero are left out rather than subtracted), plus ``CONTRACT_BONUS`` for each of up to three past
 contracts in the field. ``best_single`` is the baseline the evaluation compares against
 (`evaluation/call_solvers.py`).
 """
@@ -72,7 +73,7 @@ def aggregate_scores(hits: Sequence[Hit], past_contracts: dict[int, int] | None 
     ranked = []
     for org_id, group in by_org.items():
         group.sort(key=lambda h: -h.score)
-        top = group[:TOP_N]
+        top = group[:1] + [h for h in group[1:TOP_N] if h.score > 0]  # a weak extra match never costs
         n = past_contracts.get(org_id, 0)
         score = sum(h.score * DECAY**i for i, h in enumerate(top)) + CONTRACT_BONUS * min(n, 3)
         ranked.append(OrgScore(org_id, score, top[0].score, top, n))

@@ -7,7 +7,16 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.console import jobs, pages_admin, pages_auth, pages_broker, pages_hall, pages_manage, pages_registry
+from api.console import (
+    jobs,
+    pages_admin,
+    pages_auth,
+    pages_broker,
+    pages_calls,
+    pages_hall,
+    pages_manage,
+    pages_registry,
+)
 from api.console.web import PREFIX, STATIC_DIR
 
 __all__ = ["PREFIX", "mount_console", "router"]
@@ -16,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(pages_auth.router)
 router.include_router(pages_broker.router)
 router.include_router(pages_hall.router)
+router.include_router(pages_calls.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_manage.router)
 router.include_router(pages_registry.router)

@@ -19,3 +19,8 @@ def test_past_contracts_in_the_field_add_a_bounded_bonus() -> None:
     ranked = aggregate_scores(hits, {2: 10})
     assert [o.org_id for o in ranked] == [2, 1] and ranked[0].past_contracts == 10
     assert abs(ranked[0].score - (0.50 + 3 * CONTRACT_BONUS)) < 1e-9
+
+
+def test_a_weak_extra_match_does_not_pull_an_organisation_down() -> None:
+    ranked = aggregate_scores([Hit(1, 10, 0.5), Hit(1, 11, -0.7), Hit(2, 20, 0.45)])
+    assert [o.org_id for o in ranked] == [1, 2] and [h.posting_id for h in ranked[0].hits] == [10]
