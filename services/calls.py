@@ -67,6 +67,7 @@ __all__ = [
     "accept_milestone",
     "apply",
     "award",
+    "award_contract",
     "create_call",
     "get_call",
     "invite",
@@ -528,9 +529,11 @@ def invite(db: Engine, actor: Actor, call_id: int, data: InvitationCreate) -> di
 # -- award and delivery -------------------------------------------------------------------------------
 
 
-def _contract_for(
+def award_contract(
     session: Session, call: Call, application: CallApplication, signed_on: date, actor: Actor
 ) -> Contract:
+    """The technology contract of one winning team: 技术开发 from the owner to the team (技术转让 from
+    the owner to the enterprise under 揭榜转化), at the application's price, flagged as an open call."""
     posting = _posting(session, call)
     reverse = call.form == CallForm.CONVERSION
     buyer = application.applicant_org_id if reverse else call.owner_org_id
@@ -582,7 +585,7 @@ def award(db: Engine, actor: Actor, call_id: int, data: AwardRequest) -> dict[st
                 application.status = ApplicationStatus.NOT_AWARDED
                 session.add(application)
                 continue
-            contract = _contract_for(session, call, application, data.signed_on, actor)
+            contract = award_contract(session, call, application, data.signed_on, actor)
             if session.exec(
                 select(Contract.id).where(Contract.contract_number == contract.contract_number)
             ).first():

@@ -21,8 +21,6 @@ from models import (
     CallForm,
     CallMilestone,
     CallStatus,
-    Contract,
-    ContractType,
     MilestoneAcceptance,
     Need,
     NeedKind,
@@ -31,7 +29,8 @@ from models import (
     SceneCategory,
     SceneSolution,
 )
-from services.contracts import sub_center_for
+from services.actor import SYSTEM
+from services.calls import award_contract
 
 __all__ = ["load_calls_and_scenes"]
 
@@ -86,10 +85,6 @@ def _load_call(
                 call_id=call.id or 0, seq=seq, **{**m, "payment_share": Decimal(m["payment_share"])}
             )
         )
-    posting: Need | Achievement | None = (
-        session.get(Need, call.need_id) if call.need_id else session.get(Achievement, call.achievement_id)
-    )
-    assert posting is not None
     contracts: dict[str, tuple[int, int]] = {}
     for a in r["applications"]:
         application = CallApplication(
@@ -106,9 +101,8 @@ def _load_call(
         session.add(application)
         session.flush()
         if a["contract_number"]:
-            contract = _contract(
-                call, posting, application, a["contract_number"], date.fromisoformat(r["signed_on"])
-            )
+            contract = award_contract(session, call, application, date.fromisoformat(r["signed_on"]), SYSTEM)
+            contract.contract_number = a["contract_number"]
             session.add(contract)
             session.flush()
             application.contract_id = contract.id
@@ -133,28 +127,6 @@ def _load_call(
                 accepted_on=date.fromisoformat(v["on"]),
             )
         )
-
-
-def _contract(
-    call: Call, posting: Need | Achievement, application: CallApplication, number: str, signed_on: date
-) -> Contract:
-    reverse = call.form == CallForm.CONVERSION
-    region = posting.region_code
-    return Contract(
-        contract_number=number,
-        contract_type=ContractType.TRANSFER if reverse else ContractType.DEVELOPMENT,
-        title=posting.title,
-        buyer_org_id=application.applicant_org_id if reverse else call.owner_org_id,
-        seller_org_id=call.owner_org_id if reverse else application.applicant_org_id,
-        field_code=posting.field_code,
-        region_code=region,
-        sub_center_code=sub_center_for(region),
-        contract_amount=application.price,
-        tech_transaction_amount=application.price,
-        signed_on=signed_on,
-        is_open_call=True,
-        call_id=call.id,
-    )
 
 
 def _load_scene(session: Session, r: dict[str, Any], orgs: dict[str, int]) -> None:
