@@ -52,3 +52,12 @@ def test_hall_apply_review_and_scene_board(client: TestClient, env: ConsoleEnv) 
     board = client.get("/console/scenes?category=智能物流")
     assert SCENE_TITLE in board.text and SOLUTION_TITLE in board.text
     assert SCENE_TITLE not in client.get("/console/scenes?category=智慧医疗").text
+
+    client.cookies.clear()
+    login(client, "admin")
+    dash = client.get("/console/admin")
+    assert (
+        "揭榜挂帅与应用场景" in dash.text and "场景 · 智能物流" in dash.text and "榜单 · 征集中" in dash.text
+    )
+    export = client.get("/console/admin/export/calls.csv")
+    assert export.status_code == 200 and "榜单 · 揭榜攻关" in export.content.decode("utf-8-sig")
