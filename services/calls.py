@@ -145,6 +145,7 @@ def call_view(session: Session, call: Call) -> dict[str, Any]:
         select(func.count()).select_from(CallApplication).where(CallApplication.call_id == call.id)
     ).one()
     awarded, paid = _money_sums(session, call.id or 0)
+    secret = posting.visibility == Visibility.CONFIDENTIAL
     return {
         "id": call.id,
         "form": call.form.value,
@@ -154,10 +155,11 @@ def call_view(session: Session, call: Call) -> dict[str, Any]:
         "need_id": call.need_id,
         "achievement_id": call.achievement_id,
         "title": posting.title,
-        "summary": posting.description if isinstance(posting, Need) else posting.abstract,
+        # a call is public; should its posting have been made confidential since, its text is not
+        "summary": "" if secret else posting.description if isinstance(posting, Need) else posting.abstract,
         "field_code": posting.field_code,
         "region_code": posting.region_code,
-        "keywords": list(posting.keywords),
+        "keywords": [] if secret else list(posting.keywords),
         "indicators": call.indicators,
         "budget": call.budget,
         "application_deadline": call.application_deadline,

@@ -366,6 +366,11 @@ def test_one_winner_unless_horse_race_and_drafts_stay_private(client: TestClient
     secret = _call_body()
     secret["need"]["visibility"] = "confidential"
     _error(client.post(f"{P}/calls", json=secret, headers=ent), 422, "confidential_call")
+    # a posting made confidential after its call was published: the call no longer shows its text
+    need_id = changed["need_id"]
+    _ok(client.patch(f"{P}/needs/{need_id}", json={"visibility": "confidential"}, headers=ent))
+    shown = _ok(client.get(f"{P}/calls/{draft['id']}", headers=world.headers("institution")))
+    assert (shown["summary"], shown["keywords"]) == ("", [])
 
 
 def test_conversion_call_is_taken_up_by_an_enterprise(client: TestClient, world: World) -> None:
