@@ -6,7 +6,6 @@ form, the owner's review page (recommended solvers beside the applications) and 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -157,10 +156,7 @@ APPLICATION_FIELDS = {"proposal": "技术方案", "team": "团队成员", "price
 
 def _application(values: dict[str, str]) -> ApplicationCreate:
     team = [line.split(maxsplit=1) for line in values.get("team", "").splitlines() if line.strip()]
-    try:
-        price = Decimal(values.get("price", "").replace(",", "").strip() or "x")
-    except InvalidOperation:
-        price = Decimal(-1)
+    price = values.get("price", "").replace(",", "").strip()  # the schema refuses what is not money
     return ApplicationCreate.model_validate(
         {
             "proposal": values.get("proposal", ""),
