@@ -25,8 +25,8 @@ from models import (
     Registration,
     User,
 )
-from services.demo_registries import load_registries
 from services.demo_calls import load_calls_and_scenes
+from services.demo_registries import load_registries
 from services.passwords import hash_password
 from services.targets import load_reference_targets_and_rules
 
@@ -58,14 +58,11 @@ def load_demo(db: Engine, *, if_empty: bool = False) -> str:
         contracts = _load_contracts(session, orgs, brokers, needs, achievements)
         _load_payments(session, contracts)
         history = load_registries(session, orgs, brokers, achievements)
-    return (
-        f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
-        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
-        f"and {history} contracts of 2015–2020, with the broker, member and institution registries"
         calls, scenes = load_calls_and_scenes(session, orgs, needs, achievements)
     return (
         f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
-        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts, "
+        f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
+        f"and {history} contracts of 2015–2020, with the broker, member and institution registries, "
         f"{calls} 揭榜挂帅 calls, {scenes} scenes"
     )
 
