@@ -133,7 +133,8 @@ def stats_turnover(
     by: Annotated[
         str,
         typer.Option(
-            "--by", help="year, quarter, month, city, field, contract_type, org, org_kind, broker, sub_center"
+            "--by",
+            help="year, quarter, month, city, field, contract_type, org, org_kind, broker, sub_center, open_call",
         ),
     ] = "month",
     year: Annotated[int | None, typer.Option(help="calendar year of signing")] = None,

@@ -39,6 +39,62 @@ class PostingStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class NeedKind(StrEnum):
+    """What a need is: an ordinary technology need, or an application scene (场景需求) opened to new
+    technology. Both are matched by the same engine."""
+
+    TECHNOLOGY = "技术需求"
+    SCENE = "场景"
+
+
+class AchievementKind(StrEnum):
+    """What an achievement is: a technology achievement, or a solution offered for scenes (场景方案)."""
+
+    TECHNOLOGY = "科技成果"
+    SOLUTION = "方案"
+
+
+class SceneCategory(StrEnum):
+    """Scene categories the policy documents name (F11)."""
+
+    LOGISTICS = "智能物流"
+    MANUFACTURING = "智能制造"
+    AGRICULTURE = "智慧农业"
+    TRANSPORT = "智能交通"
+    CITY = "智慧城市"
+    HEALTHCARE = "智慧医疗"
+    LOW_CARBON = "绿色低碳"
+    QUANTUM = "量子科技"
+    OTHER = "其他"
+
+
+class CallForm(StrEnum):
+    """The three forms of a 揭榜挂帅 open call (F10)."""
+
+    CHALLENGE = "揭榜攻关"  # also called 揭榜竞标: one winner solves the owner's problem
+    HORSE_RACE = "赛马制"  # several teams funded in parallel up to a milestone
+    CONVERSION = "揭榜转化"  # a mature achievement published for local enterprises to take up
+
+
+class CallStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    UNDER_REVIEW = "under_review"
+    AWARDED = "awarded"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    AWARDED = "awarded"
+    NOT_AWARDED = "not_awarded"
+    ELIMINATED = "eliminated"  # 赛马制: failed a milestone and stops
+
+
 class CooperationMode(StrEnum):
     TRANSFER = "转让"
     LICENSE = "许可"

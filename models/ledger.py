@@ -45,6 +45,7 @@ class Contract(SQLModel, table=True):
     tech_transaction_amount: Decimal = Field(sa_type=MONEY)
     signed_on: date = Field(index=True)
     is_open_call: bool = False  # 揭榜挂帅 project: its payments earn the 30% subsidy
+    call_id: int | None = Field(default=None, foreign_key="calls.id", index=True)
     status: ContractStatus = Field(
         default=ContractStatus.SIGNED, index=True, sa_type=enum_type(ContractStatus)
     )

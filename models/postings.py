@@ -10,7 +10,17 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.enums import IPType, MatchStatus, Maturity, PostingStatus, RejectReason, Visibility
+from models.enums import (
+    AchievementKind,
+    IPType,
+    MatchStatus,
+    Maturity,
+    NeedKind,
+    PostingStatus,
+    RejectReason,
+    SceneCategory,
+    Visibility,
+)
 from models.types import MONEY, UTCDateTime, enum_type, utc_now
 
 
@@ -20,6 +30,8 @@ class Need(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, max_length=64)
     org_id: int = Field(foreign_key="organizations.id", index=True)
+    kind: NeedKind = Field(default=NeedKind.TECHNOLOGY, index=True, sa_type=enum_type(NeedKind))
+    category: SceneCategory | None = Field(default=None, sa_type=enum_type(SceneCategory))
     title: str = Field(max_length=200)
     description: str = Field(sa_column=Column(Text, nullable=False))
     field_code: str = Field(max_length=16, index=True)
@@ -50,6 +62,10 @@ class Achievement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, max_length=64)
     org_id: int = Field(foreign_key="organizations.id", index=True)
+    kind: AchievementKind = Field(
+        default=AchievementKind.TECHNOLOGY, index=True, sa_type=enum_type(AchievementKind)
+    )
+    category: SceneCategory | None = Field(default=None, sa_type=enum_type(SceneCategory))
     title: str = Field(max_length=200)
     abstract: str = Field(sa_column=Column(Text, nullable=False))
     field_code: str = Field(max_length=16, index=True)

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from models.enums import (
+    AchievementKind,
     ContractStatus,
     ContractSubtype,
     ContractType,
@@ -25,6 +26,7 @@ from models.enums import (
     IPType,
     MatchStatus,
     Maturity,
+    NeedKind,
     OrgKind,
     PaymentMethod,
     PolicyBase,
@@ -33,6 +35,7 @@ from models.enums import (
     RegistrationConclusion,
     RejectReason,
     Role,
+    SceneCategory,
     TargetKind,
     TargetMetric,
     Visibility,
@@ -285,6 +288,8 @@ class NeedRead(ReadModel):
     id: int
     external_id: str | None
     org_id: int | None
+    kind: NeedKind
+    category: SceneCategory | None
     title: str
     description: str | None
     field_code: str
@@ -306,6 +311,8 @@ class AchievementRead(ReadModel):
     id: int
     external_id: str | None
     org_id: int | None
+    kind: AchievementKind
+    category: SceneCategory | None
     title: str
     abstract: str | None
     field_code: str

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final, TypeVar
 
-from models.enums import ContractStatus, MatchStatus, PostingStatus
+from models.enums import CallStatus, ContractStatus, MatchStatus, PostingStatus
 
 S = TypeVar("S", bound=StrEnum)
 
@@ -96,3 +96,34 @@ def check_transition(entity: str, table: Mapping[S, frozenset[S]], current: S, t
     """Raise `InvalidTransitionError` unless ``current -> target`` is allowed."""
     if target not in table[current]:
         raise InvalidTransitionError(entity, current, target)
+
+
+CALL_TRANSITIONS: Final[Mapping[CallStatus, frozenset[CallStatus]]] = {
+    CallStatus.DRAFT: frozenset({CallStatus.PUBLISHED, CallStatus.CANCELLED}),
+    CallStatus.PUBLISHED: frozenset({CallStatus.CLOSED, CallStatus.CANCELLED}),
+    CallStatus.CLOSED: frozenset({CallStatus.UNDER_REVIEW, CallStatus.CANCELLED}),
+    CallStatus.UNDER_REVIEW: frozenset({CallStatus.AWARDED, CallStatus.FAILED, CallStatus.CANCELLED}),
+    CallStatus.AWARDED: frozenset({CallStatus.IN_PROGRESS, CallStatus.FAILED, CallStatus.CANCELLED}),
+    CallStatus.IN_PROGRESS: frozenset({CallStatus.COMPLETED, CallStatus.FAILED}),
+    CallStatus.COMPLETED: frozenset(),
+    CallStatus.FAILED: frozenset(),
+    CallStatus.CANCELLED: frozenset(),
+}
+"""揭榜挂帅 lifecycle: draft → published → closed → under review → awarded → in progress → completed,
+or failed / cancelled."""
+
+
+def path_to(table: Mapping[S, frozenset[S]], current: S, target: S) -> list[S]:
+    """The shortest chain of allowed steps from ``current`` to ``target`` (empty if none), so that a
+    service can walk a call from published to awarded through every state in between."""
+    frontier: list[list[S]] = [[current]]
+    seen = {current}
+    while frontier:
+        path = frontier.pop(0)
+        for nxt in sorted(table[path[-1]]):
+            if nxt == target:
+                return [*path[1:], nxt]
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append([*path, nxt])
+    return []

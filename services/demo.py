@@ -28,6 +28,7 @@ from models import (
 )
 from models.registration import CONCLUSION_STATUS
 from models.transitions import ledger_posting_status
+from services.demo_calls import load_calls_and_scenes
 from services.demo_registries import load_registries
 from services.passwords import hash_password
 from services.targets import load_reference_targets_and_rules
@@ -62,10 +63,12 @@ def load_demo(db: Engine, *, if_empty: bool = False) -> str:
         history = load_registries(session, orgs, brokers, achievements)
         _load_registrations(session, orgs, contracts)
         _mark_contracted_postings(session)
+        calls, scenes = load_calls_and_scenes(session, orgs, needs, achievements)
     return (
         f"demo loaded: {len(orgs)} organisations, {len(users)} users (password {DEMO_PASSWORD!r}), "
         f"{len(brokers)} brokers, {len(needs)} needs, {len(achievements)} achievements, {len(contracts)} contracts "
-        f"and {history} contracts of 2015–2020, with the broker, member and institution registries"
+        f"and {history} contracts of 2015–2020, with the broker, member and institution registries, "
+        f"{calls} 揭榜挂帅 calls, {scenes} scenes"
     )
 
 

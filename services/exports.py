@@ -277,6 +277,7 @@ def annual_report(
             "org_kind",
             "sub_center",
             "broker",
+            "open_call",
         )
     }
     stages = funnel(db, year=year, region_code=region_code)["stages"]

@@ -14,7 +14,20 @@ from sqlmodel import Session, col, select
 
 from data.db import session_scope
 from data.reference import is_known_field, is_known_region
-from models import Achievement, Broker, Match, Need, Organization, OrgKind, PostingStatus, Role, Visibility
+from models import (
+    Achievement,
+    AchievementKind,
+    Broker,
+    Match,
+    Need,
+    NeedKind,
+    Organization,
+    OrgKind,
+    PostingStatus,
+    Role,
+    SceneCategory,
+    Visibility,
+)
 from models.schemas import (
     AchievementCreate,
     AchievementRead,
@@ -34,6 +47,29 @@ NEED_OWNER_KINDS = frozenset({OrgKind.ENTERPRISE})
 ACHIEVEMENT_OWNER_KINDS = frozenset(
     {OrgKind.UNIVERSITY, OrgKind.INSTITUTE, OrgKind.NEW_RD_INSTITUTION, OrgKind.ENTERPRISE}
 )
+PostingKind = NeedKind | AchievementKind
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """Who may post a kind of posting: the roles, and the kinds of organisation it may belong to."""
+
+    roles: tuple[Role, ...]
+    org_kinds: frozenset[OrgKind]
+
+
+KIND_RULES: dict[PostingKind, KindRule] = {
+    NeedKind.TECHNOLOGY: KindRule((Role.ENTERPRISE,), NEED_OWNER_KINDS),
+    NeedKind.SCENE: KindRule((Role.ENTERPRISE,), NEED_OWNER_KINDS),
+    AchievementKind.TECHNOLOGY: KindRule((Role.INSTITUTION,), ACHIEVEMENT_OWNER_KINDS),
+    AchievementKind.SOLUTION: KindRule((Role.INSTITUTION, Role.ENTERPRISE), ACHIEVEMENT_OWNER_KINDS),
+}
+"""Needs and achievements come in kinds (a scene is a need of kind 场景, a scene solution an achievement
+of kind 方案); every kind goes through the same service, index and engine."""
+DEFAULT_KIND: dict[type[Need] | type[Achievement], PostingKind] = {
+    Need: NeedKind.TECHNOLOGY,
+    Achievement: AchievementKind.TECHNOLOGY,
+}
 CONFIDENTIAL_FIELDS = {
     "need": ("description", "budget_min", "budget_max", "keywords", "org_id"),
     "achievement": ("abstract", "asking_price", "ip_number", "keywords", "org_id"),
@@ -79,7 +115,9 @@ def _owner_org(session: Session, actor: Actor, org_id: int | None, kinds: frozen
     return org
 
 
-def _check_external_id(session: Session, model: type[Row], org_id: int, external_id: str | None) -> None:
+def _check_external_id(
+    session: Session, model: type[Need] | type[Achievement], org_id: int, external_id: str | None
+) -> None:
     if external_id is None:
         return
     exists = session.exec(
@@ -94,25 +132,52 @@ def _check_external_id(session: Session, model: type[Row], org_id: int, external
 def create_need(
     db: Engine, index: IndexService, actor: Actor, data: NeedCreate, org_id: int | None = None
 ) -> dict[str, Any]:
-    actor.require(Role.ENTERPRISE)
-    with session_scope(db) as session:
-        org = _owner_org(session, actor, org_id, NEED_OWNER_KINDS)
-        check_codes(data.field_code, data.region_code)
-        _check_external_id(session, Need, org.id or 0, data.external_id)
-        [need] = insert_postings(session, index, actor, org, [data])
-        return present(need, actor, session=session)
+    return create_posting(db, index, actor, data, org_id=org_id)
 
 
 def create_achievement(
     db: Engine, index: IndexService, actor: Actor, data: AchievementCreate, org_id: int | None = None
 ) -> dict[str, Any]:
-    actor.require(Role.INSTITUTION)
+    return create_posting(db, index, actor, data, org_id=org_id)
+
+
+def create_posting(
+    db: Engine,
+    index: IndexService,
+    actor: Actor,
+    data: NeedCreate | AchievementCreate,
+    *,
+    org_id: int | None = None,
+    kind: PostingKind | None = None,
+) -> dict[str, Any]:
+    """Post a need or an achievement of any kind, in its own transaction."""
     with session_scope(db) as session:
-        org = _owner_org(session, actor, org_id, ACHIEVEMENT_OWNER_KINDS)
-        check_codes(data.field_code, data.region_code)
-        _check_external_id(session, Achievement, org.id or 0, data.external_id)
-        [achievement] = insert_postings(session, index, actor, org, [data])
-        return present(achievement, actor, session=session)
+        return present(
+            add_posting(session, index, actor, data, org_id=org_id, kind=kind), actor, session=session
+        )
+
+
+def add_posting(
+    session: Session,
+    index: IndexService,
+    actor: Actor,
+    data: NeedCreate | AchievementCreate,
+    *,
+    org_id: int | None = None,
+    kind: PostingKind | None = None,
+) -> Need | Achievement:
+    """Check and insert one posting in the caller's transaction (calls and scenes post through here)."""
+    model: type[Need] | type[Achievement] = Need if isinstance(data, NeedCreate) else Achievement
+    kind = kind or DEFAULT_KIND[model]
+    if isinstance(kind, NeedKind) != (model is Need):
+        raise InvalidInputError(f"a {_entity(model)} cannot be of kind {kind.value}", code="invalid_kind")
+    rule = KIND_RULES[kind]
+    actor.require(*rule.roles)
+    org = _owner_org(session, actor, org_id, rule.org_kinds)
+    check_codes(data.field_code, data.region_code)
+    _check_external_id(session, model, org.id or 0, data.external_id)
+    [row] = insert_postings(session, index, actor, org, [data], kind=kind)
+    return row
 
 
 def insert_postings(
@@ -121,13 +186,15 @@ def insert_postings(
     actor: Actor,
     org: Organization,
     items: Sequence[NeedCreate | AchievementCreate],
+    *,
+    kind: PostingKind | None = None,
 ) -> list[Need | Achievement]:
     """Store checked postings of one organisation, flag near-duplicates, audit and index them, all in
     the caller's transaction; a batch shares one encoding pass and one dense search."""
     if not items:
         return []
     now = utc_now()
-    rows: list[Need | Achievement] = [_new_row(org, data, now) for data in items]
+    rows: list[Need | Achievement] = [_new_row(org, data, now, kind) for data in items]
     checked = index.check_new(session, rows)
     for row, flags in zip(rows, checked.flags, strict=True):
         row.duplicate_flags = flags
@@ -140,11 +207,15 @@ def insert_postings(
     return rows
 
 
-def _new_row(org: Organization, data: NeedCreate | AchievementCreate, now: datetime) -> Need | Achievement:
+def _new_row(
+    org: Organization, data: NeedCreate | AchievementCreate, now: datetime, kind: PostingKind | None
+) -> Need | Achievement:
     """The row for a create request (timestamps and lists given, which also spares pydantic's slow
     default-factory inspection at thousands of rows per import)."""
     model: type[Need] | type[Achievement] = Need if isinstance(data, NeedCreate) else Achievement
+    kind_value: Any = kind or DEFAULT_KIND[model]
     return model(
+        kind=kind_value,
         org_id=org.id or 0,
         region_code=data.region_code or org.region_code,
         **data.model_dump(exclude={"region_code", "modes"}),
@@ -327,6 +398,8 @@ def list_postings(
     status: PostingStatus | None = None,
     org_id: int | None = None,
     q: str | None = None,
+    kind: PostingKind | None = None,
+    category: SceneCategory | None = None,
     sort: str = "-created_at",
     offset: int = 0,
     limit: int = 20,
@@ -350,6 +423,10 @@ def list_postings(
             conditions.append(model.visibility != Visibility.CONFIDENTIAL)
     if q:
         conditions.append(col(model.title).contains(q, autoescape=True))
+    if kind is not None:
+        conditions.append(model.kind == kind)
+    if category is not None:
+        conditions.append(model.category == category)
     with Session(db) as session:
         total = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
         order = getattr(model, key)

@@ -98,6 +98,7 @@ GROUPS = (
     "org_kind",
     "broker",
     "sub_center",
+    "open_call",
 )
 _TIME_GROUPS = frozenset({"year", "quarter", "month"})
 
@@ -293,6 +294,7 @@ _KEYS: dict[str, Callable[[Deal], tuple[str, str]]] = {
         if d.sub_center_code is None
         else (d.sub_center_code, _sub_center_names().get(d.sub_center_code, d.sub_center_code))
     ),
+    "open_call": lambda d: ("open_call", "揭榜挂帅") if d.is_open_call else ("other", "其他合同"),
 }
 
 

@@ -5,10 +5,10 @@ What each column of a rule means here (a new rule that reuses a base, per and pe
   ``actual_payments`` payments made under a contract (by paid_on); ``prior_year_contract_turnover``
   contract amounts signed in the year before the subsidy year; ``registered_turnover`` amounts
   registered (认定结论 登记, `services.stats.counts_in`) by a registration agency (by registered_on);
-  ``actual_investment`` has no data
-  in the ledger yet, so rules on it yield nothing (logged).
+  ``actual_investment`` the investment recorded in scene pilot agreements (场景试点, by signed_on).
 * per — who gets it: ``project`` = one 揭榜挂帅 project, i.e. a contract flagged ``is_open_call``, paid
-  to its buyer (the enterprise that set the challenge and pays, 发榜方); ``unit`` = the seller side of
+  to its buyer (the enterprise that set the challenge and pays, 发榜方), or one scene pilot, paid to the
+  scene owner that invests; ``unit`` = the seller side of
   contracts (技术输出方: the university, institute or enterprise transferring the technology);
   ``registrar`` = the registration agency.
 * period — ``year``: the cap applies to each year's base; ``project``: the cap applies over the
@@ -36,6 +36,7 @@ from models import (
     ContractStatus,
     Organization,
     Payment,
+    PilotAgreement,
     PolicyBase,
     PolicyPer,
     PolicyRule,
@@ -66,6 +67,15 @@ class BaseItem:
     is_open_call: bool
     amount: Decimal
     on: date
+    call_id: int | None = None
+    pilot_id: int | None = None
+
+    @property
+    def project(self) -> tuple[str, int] | None:
+        """The project this amount belongs to, if it is one: a 揭榜挂帅 contract or a scene pilot."""
+        if self.pilot_id is not None:
+            return ("pilot", self.pilot_id)
+        return ("contract", self.contract_id) if self.is_open_call else None
 
 
 def apply_rule(rate: Decimal, base: Decimal, cap: Decimal | None) -> Decimal:
@@ -93,7 +103,26 @@ def _item(contract: Contract, registrar: int | None, amount: Decimal, on: date) 
         is_open_call=contract.is_open_call,
         amount=Decimal(amount),
         on=on,
+        call_id=contract.call_id,
     )
+
+
+def _pilot_items(session: Session) -> list[BaseItem]:
+    """Scene pilots' actual investment, attributed to the scene owner (buyer side) as a project."""
+    return [
+        BaseItem(
+            contract_id=0,
+            contract_number="",
+            buyer_org_id=p.owner_org_id,
+            seller_org_id=p.provider_org_id,
+            registrar_org_id=None,
+            is_open_call=False,
+            amount=Decimal(p.investment),
+            on=p.signed_on,
+            pilot_id=p.id,
+        )
+        for p in session.exec(select(PilotAgreement)).all()
+    ]
 
 
 def base_items(session: Session, base: PolicyBase) -> list[BaseItem]:
@@ -114,23 +143,25 @@ def base_items(session: Session, base: PolicyBase) -> list[BaseItem]:
             for d in load_deals(session)
             if counts_in(d, Total.REGISTERED) and d.registered_on is not None
         ]
+    if base == PolicyBase.ACTUAL_INVESTMENT:
+        return _pilot_items(session)
     logger.info("no ledger data for subsidy base %s; its rules yield nothing", base.value)
     return []
 
 
 _BENEFICIARY: dict[PolicyPer, Callable[[BaseItem], int | None]] = {
-    PolicyPer.PROJECT: lambda i: i.buyer_org_id if i.is_open_call else None,
+    PolicyPer.PROJECT: lambda i: i.buyer_org_id if i.project is not None else None,
     PolicyPer.UNIT: lambda i: i.seller_org_id,
     PolicyPer.REGISTRAR: lambda i: i.registrar_org_id,
 }
 
 
-def _group_key(per: PolicyPer, item: BaseItem) -> tuple[int, int | None] | None:
-    """(beneficiary org, project contract or None), or None when the item does not count."""
+def _group_key(per: PolicyPer, item: BaseItem) -> tuple[int, tuple[str, int] | None] | None:
+    """(beneficiary org, project or None), or None when the item does not count."""
     org = _BENEFICIARY[per](item)
     if org is None:
         return None
-    return org, item.contract_id if per == PolicyPer.PROJECT else None
+    return org, item.project if per == PolicyPer.PROJECT else None
 
 
 def _rule_rows(
@@ -138,13 +169,13 @@ def _rule_rows(
 ) -> list[dict[str, Any]]:
     shift = _YEAR_OFFSET.get(rule.base, 0)
     start, end = date(year + shift, 1, 1), date(year + shift, 12, 31)
-    groups: dict[tuple[int, int | None], list[BaseItem]] = {}
+    groups: dict[tuple[int, tuple[str, int] | None], list[BaseItem]] = {}
     for item in items:
         key = _group_key(rule.per, item)
         if key is not None and item.on <= end:
             groups.setdefault(key, []).append(item)
     rows = []
-    for (org_id, contract_id), group in groups.items():
+    for (org_id, project), group in groups.items():
         org = orgs.get(org_id)
         if org is None or (rule.region_code and not within(org.region_code, rule.region_code)):
             continue
@@ -152,7 +183,7 @@ def _rule_rows(
         if in_year == 0:
             continue
         earlier = sum((i.amount for i in group if i.on < start), ZERO) if rule.period == "project" else ZERO
-        rows.append(_row(rule, year, org, contract_id, group, in_year, earlier))
+        rows.append(_row(rule, year, org, project, group, in_year, earlier))
     return rows
 
 
@@ -160,7 +191,7 @@ def _row(
     rule: PolicyRule,
     year: int,
     org: Organization,
-    contract_id: int | None,
+    project: tuple[str, int] | None,
     group: list[BaseItem],
     in_year: Decimal,
     earlier: Decimal,
@@ -180,8 +211,10 @@ def _row(
         "beneficiary_name": org.name,
         "beneficiary_kind": org.kind.value,
         "beneficiary_region_code": org.region_code,
-        "contract_id": contract_id,
-        "contract_number": group[0].contract_number if contract_id is not None else None,
+        "contract_id": project[1] if project and project[0] == "contract" else None,
+        "contract_number": group[0].contract_number if project and project[0] == "contract" else None,
+        "call_id": group[0].call_id if project else None,
+        "pilot_agreement_id": project[1] if project and project[0] == "pilot" else None,
         "base_amount": in_year,
         "earlier_base_amount": earlier,
         "rate": rate,

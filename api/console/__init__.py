@@ -13,6 +13,7 @@ from api.console import (
     pages_auth,
     pages_broker,
     pages_contracts,
+    pages_calls,
     pages_hall,
     pages_manage,
     pages_registry,
@@ -25,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(pages_auth.router)
 router.include_router(pages_broker.router)
 router.include_router(pages_hall.router)
+router.include_router(pages_calls.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_manage.router)
 router.include_router(pages_registry.router)

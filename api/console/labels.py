@@ -141,6 +141,7 @@ GROUP_BY = {
     "org_kind": "单位类型",
     "broker": "技术经纪人",
     "sub_center": "分中心",
+    "open_call": "揭榜挂帅",
 }
 _SERVICE_ERRORS = {
     "forbidden": "您没有权限执行此操作。",

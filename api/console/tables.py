@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from api.console import labels
-from services import stats, subsidies, targets
+from services import call_stats, stats, subsidies, targets
 
 Columns = tuple[tuple[str, str], ...]
 
@@ -53,6 +53,20 @@ SUBSIDY_COLUMNS: Columns = (
 )
 
 
+CALL_COLUMNS: Columns = (("label", "分组"), ("count", "数量"))
+CALL_STATUS_TEXT = {
+    "draft": "草稿",
+    "published": "征集中",
+    "closed": "已截止",
+    "under_review": "评审中",
+    "awarded": "已揭榜",
+    "in_progress": "攻关中",
+    "completed": "已完成",
+    "failed": "未成功",
+    "cancelled": "已撤榜",
+}
+
+
 @dataclass(frozen=True)
 class Table:
     title: str
@@ -88,6 +102,29 @@ def subsidy_rows(db: Engine, year: int) -> list[dict[str, Any]]:
     ]
 
 
+def call_rows(db: Engine, year: int) -> list[dict[str, Any]]:
+    """揭榜挂帅 calls by form and status, scenes by category, and the calls' money in the year."""
+    summary = call_stats.summary(db, year=year)
+    rows: list[dict[str, Any]] = [
+        {"label": f"榜单 · {form}", "count": n} for form, n in summary["by_form"].items()
+    ]
+    rows += [
+        {"label": f"榜单 · {CALL_STATUS_TEXT.get(status, status)}", "count": n}
+        for status, n in summary["by_status"].items()
+        if n
+    ]
+    rows += [
+        {"label": f"场景 · {category}", "count": n}
+        for category, n in summary["scenes"]["by_category"].items()
+    ]
+    rows += [
+        {"label": f"{year} 年揭榜合同额（万元）", "count": labels.wan_number(summary["awarded_amount"])},
+        {"label": f"{year} 年揭榜拨付额（万元）", "count": labels.wan_number(summary["paid_amount"])},
+        {"label": f"{year} 年揭榜合同占成交额（%）", "count": str(summary["share_of_turnover"])},
+    ]
+    return rows
+
+
 TABLES: dict[str, Table] = {
     "turnover_month": Table("按月份统计的技术合同成交额", TURNOVER_COLUMNS, _turnover("month")),
     "turnover_city": Table("按地市统计的技术合同成交额", TURNOVER_COLUMNS, _turnover("city")),
@@ -98,6 +135,8 @@ TABLES: dict[str, Table] = {
     "targets": Table("目标完成情况", TARGET_COLUMNS, target_rows),
     "funnel": Table("撮合漏斗", FUNNEL_COLUMNS, funnel_rows),
     "subsidies": Table("政策补贴测算", SUBSIDY_COLUMNS, subsidy_rows, admin_only=True),
+    "turnover_open_call": Table("揭榜挂帅合同与其他合同", TURNOVER_COLUMNS, _turnover("open_call")),
+    "calls": Table("揭榜挂帅榜单与应用场景", CALL_COLUMNS, call_rows),
 }
 CHARTS = (
     ("turnover_month", "bar"),

@@ -19,7 +19,17 @@ from services.actor import Actor
 router = APIRouter(prefix="/stats", tags=["statistics"])
 
 GroupBy = Literal[
-    "year", "quarter", "month", "city", "field", "contract_type", "org", "org_kind", "broker", "sub_center"
+    "year",
+    "quarter",
+    "month",
+    "city",
+    "field",
+    "contract_type",
+    "org",
+    "org_kind",
+    "broker",
+    "sub_center",
+    "open_call",
 ]
 StatsReader = Annotated[Actor, Depends(require_roles(Role.REGISTRAR))]
 """Turnover statistics are for administrators and registration agencies."""

@@ -32,6 +32,8 @@ class SubsidyRow(BaseModel):
     beneficiary_region_code: str
     contract_id: int | None
     contract_number: str | None
+    call_id: int | None = None
+    pilot_agreement_id: int | None = None
     base_amount: Decimal
     earlier_base_amount: Decimal
     rate: Decimal

@@ -51,6 +51,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from data.demo.calls import build_calls, build_scenes
 from data.demo.contracts import build_contracts
 from data.demo.orgs import build_brokers, build_enterprises, build_fixed_orgs, build_users
 from data.demo.postings import build_achievements, build_needs, gold_pairs, plan_topics
@@ -96,6 +97,14 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
     contracts, payments = build_contracts(gold, needs, achievements, orgs, brokers, rng, count=N_CONTRACTS)
     org_records = [o.record() for o in orgs]
     registrations = build_registrations(contracts, achievements, org_records, random.Random(seed + 14))
+    calls_rng = random.Random(seed + 13)  # its own stream: the files above do not change with it
+    contracted = {str(c["need_external_id"]) for c in contracts if c["need_external_id"]}
+    calls = build_calls(needs, achievements, gold, contracted, calls_rng)
+    scenes = build_scenes(
+        sorted((o.external_id, o.region_code) for o in orgs if o.kind == "enterprise"),
+        sorted(o.external_id for o in orgs if o.kind in _INSTITUTION_KINDS),
+        calls_rng,
+    )
     return {
         "organizations": org_records,
         "users": users,
@@ -107,6 +116,8 @@ def build_corpus(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
         "payments": payments,
         **build_registries(org_records, brokers, seed),
         "registrations": registrations,
+        "calls": calls,
+        "scenes": scenes,
     }
 
 

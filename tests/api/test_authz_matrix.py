@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from api.app import create_app
 from api.deps import API_PREFIX
-from models import MatchStatus
+from models import Call, MatchStatus
+from models.call_schemas import ApplicationCreate, AwardRequest, CallCreate, SceneCreate
+from services import calls, scenes
 from services.config import Settings
 from tests.api.conftest import PASSWORD, ROLES, World, make_uscc
 from tests.api.factory import Factory, serial
@@ -195,6 +198,75 @@ def _target(f: Factory) -> int:
     return int(targets.create_target(f.w.engine, f.actor("admin"), data)["id"])
 
 
+def _call_request(f: Factory, role: str) -> Req:
+    body = {
+        "form": "揭榜攻关",
+        "need": {"title": f"滚刀材料攻关 {serial()}", "description": "滚刀磨损快。", "field_code": "F02"},
+        "indicators": [{"name": "寿命", "target": "≥ 2 倍"}],
+        "budget": "1000000.00",
+        "application_deadline": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        "delivery_months": 12,
+        "milestones": [
+            {
+                "deliverable": "样刀",
+                "acceptance_criterion": "试验达标",
+                "payment_share": "1",
+                "due_months": 12,
+            }
+        ],
+    }
+    return Req(json=body, params=as_admin_for("ent_a")(f, role))
+
+
+def _new_call(f: Factory, *, publish: bool = True) -> int:
+    data = CallCreate.model_validate(_call_request(f, "enterprise").json)
+    call = calls.create_call(f.w.engine, f.w.index, f.actor("enterprise"), data)
+    if publish:
+        calls.publish_call(f.w.engine, f.w.index, f.actor("enterprise"), call["id"])
+    return int(call["id"])
+
+
+_APPLICATION = {
+    "proposal": "方案",
+    "team": [{"name": "张三"}],
+    "price": "800000.00",
+    "schedule": "12 个月",
+}
+
+
+def _applied_call(f: Factory) -> tuple[int, int]:
+    """A published call past its deadline with one application of the institution."""
+    call_id = _new_call(f)
+    data = ApplicationCreate.model_validate(_APPLICATION)
+    application = calls.apply(f.w.engine, f.actor("institution"), call_id, data)
+    with Session(f.w.engine) as s:
+        call = s.get(Call, call_id)
+        assert call is not None
+        call.application_deadline = datetime.now(UTC) - timedelta(minutes=1)
+        s.add(call)
+        s.commit()
+    return call_id, int(application["id"])
+
+
+def _awarded_call(f: Factory) -> int:
+    call_id, application_id = _applied_call(f)
+    award = AwardRequest(application_ids=[application_id], signed_on=date(2026, 3, 1))
+    calls.award(f.w.engine, f.actor("enterprise"), call_id, award)
+    return call_id
+
+
+def _scene(f: Factory) -> int:
+    data = SceneCreate(
+        title=f"智慧物流园区场景 {serial()}", description="开放园区。", field_code="F07", category="智能物流"
+    )
+    return int(scenes.create_scene(f.w.engine, f.w.index, f.actor("enterprise"), data)["id"])
+
+
+def _solution_body(f: Factory, role: str) -> Req:
+    body = {"title": f"园区无人配送方案 {serial()}", "abstract": "无人车配送。", "field_code": "F07"}
+    return Req({"scene_id": _scene(f)}, json=body, params=as_admin_for("uni")(f, role))
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{P}/health"): Row(everyone()),
     ("POST", f"{P}/auth/token"): Row(
@@ -308,6 +380,76 @@ MATRIX: dict[tuple[str, str], Row] = {
         allow(200, "broker", "admin"), lambda f, r: Req(json={"need_ids": [f.need()], "k": 3})
     ),
     ("POST", f"{P}/matching/assign"): Row(allow(200, *ADMIN)),
+    # 揭榜挂帅 open calls
+    ("POST", f"{P}/calls"): Row(allow(201, "enterprise", "other_enterprise", "admin"), _call_request),
+    ("GET", f"{P}/calls"): Row(signed_in()),
+    ("GET", f"{P}/calls/{{call_id}}"): Row(signed_in(), lambda f, r: Req({"call_id": _new_call(f)})),
+    ("PATCH", f"{P}/calls/{{call_id}}"): Row(
+        allow(200, *ENT_OWNER),
+        lambda f, r: Req({"call_id": _new_call(f, publish=False)}, json={"delivery_months": 10}),
+    ),
+    ("POST", f"{P}/calls/{{call_id}}/publish"): Row(
+        allow(200, *ENT_OWNER), lambda f, r: Req({"call_id": _new_call(f, publish=False)})
+    ),
+    ("POST", f"{P}/calls/{{call_id}}/applications"): Row(
+        allow(201, "other_enterprise", "institution", "admin"),
+        lambda f, r: Req({"call_id": _new_call(f)}, json=_APPLICATION, params=as_admin_for("uni")(f, r)),
+    ),
+    ("GET", f"{P}/calls/{{call_id}}/applications"): Row(
+        signed_in(), lambda f, r: Req({"call_id": _applied_call(f)[0]})
+    ),
+    ("GET", f"{P}/calls/{{call_id}}/recommendations"): Row(
+        allow(200, "enterprise", "broker", "admin"), lambda f, r: Req({"call_id": _new_call(f)})
+    ),
+    ("POST", f"{P}/calls/{{call_id}}/invitations"): Row(
+        allow(201, *ENT_OWNER), lambda f, r: Req({"call_id": _new_call(f)}, json={"org_id": f.w.org["uni"]})
+    ),
+    ("POST", f"{P}/calls/{{call_id}}/award"): Row(
+        allow(200, *ENT_OWNER),
+        lambda f, r: (
+            lambda c: Req({"call_id": c[0]}, json={"application_ids": [c[1]], "signed_on": "2026-03-01"})
+        )(_applied_call(f)),
+    ),
+    ("POST", f"{P}/calls/{{call_id}}/milestones/{{seq}}/accept"): Row(
+        allow(200, *ENT_OWNER),
+        lambda f, r: Req({"call_id": _awarded_call(f), "seq": 1}, json={"paid_on": "2026-04-01"}),
+    ),
+    ("GET", f"{P}/stats/calls"): Row(allow(200, *STATS)),
+    # 场景 scenes
+    ("POST", f"{P}/scenes"): Row(
+        allow(201, "enterprise", "other_enterprise", "admin"),
+        lambda f, r: Req(
+            json={
+                "title": f"县域医院智慧医疗场景 {serial()}",
+                "description": "开放影像科。",
+                "field_code": "F10",
+                "category": "智慧医疗",
+            },
+            params=as_admin_for("ent_a")(f, r),
+        ),
+    ),
+    ("GET", f"{P}/scenes"): Row(signed_in()),
+    ("POST", f"{P}/scenes/{{scene_id}}/solutions"): Row(
+        {**allow(201, "institution", "other_enterprise", "admin"), "enterprise": 422}, _solution_body
+    ),
+    ("GET", f"{P}/scenes/{{scene_id}}/solutions"): Row(
+        signed_in(), lambda f, r: Req({"scene_id": _scene(f)})
+    ),
+    ("GET", f"{P}/scenes/{{scene_id}}/recommendations"): Row(
+        allow(200, "enterprise", "broker", "admin"), lambda f, r: Req({"scene_id": _scene(f)})
+    ),
+    ("POST", f"{P}/scenes/{{scene_id}}/pilots"): Row(
+        allow(201, *ENT_OWNER),
+        lambda f, r: Req(
+            {"scene_id": _scene(f)},
+            json={
+                "provider_org_id": f.w.org["uni"],
+                "title": "试点",
+                "investment": "100000.00",
+                "signed_on": "2026-05-01",
+            },
+        ),
+    ),
     # contracts
     ("POST", f"{P}/contracts"): Row(allow(201, *CONTRACT_PARTIES), _contract_body),
     ("GET", f"{P}/contracts"): Row(signed_in()),

@@ -71,4 +71,4 @@ def test_upgrade_demo_and_reindex(tmp_path: Path) -> None:
     again = _run("demo", "load", "--if-empty", data_dir=tmp_path)
     assert again.returncode == 0 and "not loaded" in again.stdout
     indexed = _run("reindex", data_dir=tmp_path)
-    assert "200 needs, 300 achievements" in indexed.stdout, indexed.stderr
+    assert "210 needs, 308 achievements" in indexed.stdout, indexed.stderr  # with 10 scenes, 8 solutions

@@ -13,10 +13,18 @@ from sqlmodel import Session, SQLModel, select
 
 from models import (
     Achievement,
+    AchievementKind,
     ApiKey,
+    ApplicationStatus,
     AuditEvent,
     Broker,
     BrokerTraining,
+    Call,
+    CallApplication,
+    CallForm,
+    CallInvitation,
+    CallMilestone,
+    CallStatus,
     Contract,
     ContractSubtype,
     ContractType,
@@ -33,11 +41,14 @@ from models import (
     MembershipStatus,
     MemberTier,
     Message,
+    MilestoneAcceptance,
     Need,
+    NeedKind,
     Organization,
     OrgKind,
     Payment,
     PaymentMethod,
+    PilotAgreement,
     PolicyBase,
     PolicyPer,
     PolicyRule,
@@ -45,6 +56,8 @@ from models import (
     Registration,
     RegistrationConclusion,
     Role,
+    SceneCategory,
+    SceneSolution,
     Target,
     TargetMetric,
     TransferInstitution,
@@ -143,6 +156,13 @@ def test_every_table_has_a_roundtrip_below() -> None:
         "memberships",
         "transfer_institutions",
         "influential_flags",
+        "calls",
+        "call_milestones",
+        "call_applications",
+        "milestone_acceptances",
+        "call_invitations",
+        "scene_solutions",
+        "pilot_agreements",
     }
     assert set(SQLModel.metadata.tables) == tested
 
@@ -364,3 +384,106 @@ def test_foreign_keys_enforced(engine: Engine) -> None:
         s.commit()
     with Session(engine) as s:
         assert s.exec(select(Need)).all() == []
+
+
+def test_calls_and_scenes_roundtrip(engine: Engine) -> None:
+    ids = _seed(engine)
+    call = _store(
+        engine,
+        Call(
+            form=CallForm.HORSE_RACE,
+            owner_org_id=ids["ent"],
+            need_id=ids["need"],
+            indicators=[{"name": "寿命", "target": "≥ 2 倍", "unit": ""}],
+            budget=Decimal("5000000.01"),
+            application_deadline=WHEN,
+            delivery_months=18,
+            max_teams=2,
+            eligibility={"org_kinds": ["university"], "region_scope": "410000", "consortium": False},
+            status=CallStatus.UNDER_REVIEW,
+        ),
+    )
+    assert (
+        isinstance(call, Call) and call.budget == Decimal("5000000.01") and call.application_deadline == WHEN
+    )
+    assert call.form == CallForm.HORSE_RACE and call.eligibility["org_kinds"] == ["university"]
+    cid = call.id or 0
+    milestone = _store(
+        engine,
+        CallMilestone(
+            call_id=cid,
+            seq=1,
+            deliverable="样刀",
+            acceptance_criterion="达标",
+            payment_share=Decimal("0.3333"),
+            due_months=6,
+        ),
+    )
+    assert isinstance(milestone, CallMilestone) and milestone.payment_share == Decimal("0.3333")
+    application = _store(
+        engine,
+        CallApplication(
+            call_id=cid,
+            applicant_org_id=ids["uni"],
+            member_org_ids=[ids["ent"]],
+            proposal="方案",
+            team=[{"name": "张三"}],
+            price=Decimal("4999999.99"),
+            schedule="18 个月",
+            status=ApplicationStatus.ELIMINATED,
+        ),
+    )
+    assert isinstance(application, CallApplication) and application.price == Decimal("4999999.99")
+    assert application.member_org_ids == [ids["ent"]] and application.status == ApplicationStatus.ELIMINATED
+    verdict = _store(
+        engine,
+        MilestoneAcceptance(
+            call_id=cid, seq=1, application_id=application.id or 0, passed=False, accepted_on=date(2026, 4, 1)
+        ),
+    )
+    assert isinstance(verdict, MilestoneAcceptance) and verdict.passed is False
+    invitation = _store(engine, CallInvitation(call_id=cid, org_id=ids["uni"], message="诚邀揭榜"))
+    assert isinstance(invitation, CallInvitation) and invitation.message == "诚邀揭榜"
+    with Session(engine) as s:
+        scene = Need(
+            org_id=ids["ent"],
+            kind=NeedKind.SCENE,
+            category=SceneCategory.QUANTUM,
+            title="量子通信场景",
+            description="开放节点。",
+            field_code="F16",
+            region_code="410100",
+        )
+        solution = Achievement(
+            org_id=ids["uni"],
+            kind=AchievementKind.SOLUTION,
+            category=SceneCategory.QUANTUM,
+            title="量子密钥分发方案",
+            abstract="兼容国密。",
+            field_code="F16",
+            region_code="410100",
+        )
+        s.add_all([scene, solution])
+        s.commit()
+        scene_id, solution_id = scene.id or 0, solution.id or 0
+    link = _store(engine, SceneSolution(scene_id=scene_id, achievement_id=solution_id))
+    assert isinstance(link, SceneSolution)
+    pilot = _store(
+        engine,
+        PilotAgreement(
+            scene_id=scene_id,
+            owner_org_id=ids["ent"],
+            provider_org_id=ids["uni"],
+            solution_id=solution_id,
+            title="试点",
+            investment=Decimal("25000000.00"),
+            signed_on=date(2026, 5, 1),
+        ),
+    )
+    assert isinstance(pilot, PilotAgreement) and pilot.investment == Decimal("25000000.00")
+    with Session(engine) as s:
+        loaded = s.get(Need, scene_id)
+        assert loaded is not None and (loaded.kind, loaded.category) == (
+            NeedKind.SCENE,
+            SceneCategory.QUANTUM,
+        )
