@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from data.changes import REBUILD_MARKER, pg_listen_connection, safe_start_seq
+from data.changes import CHANGES, REBUILD_MARKER, pg_listen_connection, safe_start_seq
 from models.types import utc_now
 
 __all__ = ["GAP_TIMEOUT", "ChangeFollower"]
