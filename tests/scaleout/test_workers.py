@@ -3,6 +3,7 @@ and one data directory; a posting written through one of them is in every one's 
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def test_a_need_written_through_one_worker_is_suggested_by_every_worker(
         while need_id not in _suggested_needs(b, achievement, world):  # B has not applied it yet
             assert time.monotonic() < deadline, "worker B never saw the need written through A"
             time.sleep(0.05)
-        print(f"visible in the other worker after {time.monotonic() - written:.3f} s")
+        logging.getLogger(__name__).warning(
+            "visible in the other worker after %.3f s", time.monotonic() - written
+        )
         for n in range(20):  # whichever worker answers
             assert need_id in _suggested_needs((a, b)[n % 2], achievement, world), f"request {n}"
         # a withdrawal through B leaves A's suggestions as promptly
