@@ -235,7 +235,7 @@ class JobRunner:
         heart.start()
         try:
             result = self.handlers[job.kind](context)
-            outcome: dict[str, Any] = {"status": "done", "result": result, "error": None}
+            outcome: dict[str, Any] = {"status": "done", "result": result}  # error: why it was retried
         except LeaseLostError:
             logger.warning("job %s: lease lost; its successor owns the outcome", job.id)
             return True

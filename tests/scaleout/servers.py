@@ -68,15 +68,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def servers(count: int, env: dict[str, str], logs: Path) -> Iterator[list[str]]:
-    """``count`` separate `techmatch serve` processes on free ports; yields their base URLs."""
+def servers(workers: Sequence[int], env: dict[str, str], logs: Path) -> Iterator[list[str]]:
+    """One `techmatch serve --workers N` process per entry, each on a free port; yields their URLs."""
     started: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
     try:
-        for n in range(count):
+        for n, count in enumerate(workers):
             port = free_port()
             log = logs / f"serve-{n}.log"
-            process = start(["serve", "--port", str(port)], env, log)
+            process = start(["serve", "--port", str(port), "--workers", str(count)], env, log)
             started.append(process)
             bases.append(f"http://127.0.0.1:{port}")
             wait_healthy(bases[-1], process, log)
