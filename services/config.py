@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     encoder: str = Field(
         default=DEFAULT_ENCODER, description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>"
     )
-    index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
+    index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy | milvus")
+    milvus_uri: str | None = Field(
+        default=None,
+        description="Milvus server (http://host:19530) or Milvus Lite file; default: milvus.db under data_dir",
+    )
     encoder_threads: int = Field(default=1, ge=1, le=64)
     search_threads: int = Field(
         default=1, ge=1, le=64, description="FAISS threads; a one-row search is slower on two"

@@ -146,6 +146,10 @@ class IndexService:
     def from_settings(cls, settings: Settings) -> IndexService:
         if settings.index_backend.startswith("faiss"):
             set_search_threads(settings.search_threads)
+        if settings.index_backend == "milvus":
+            from matcher.index.milvus_index import configure
+
+            configure(settings.milvus_uri or str(settings.data_dir / "milvus.db"))
         encoder = create_encoder(
             EncoderConfig(
                 name=settings.encoder,

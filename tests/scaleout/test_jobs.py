@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -66,9 +66,9 @@ def test_a_lost_job_is_requeued_then_failed_after_its_last_attempt(engine: Engin
     job = jobs.submit(engine, "slow", max_attempts=2)
     for attempt in (1, 2):
         claimed = jobs._claim(engine, f"dead-{attempt}", ["slow"])
-        assert claimed is not None and claimed.attempts == attempt
+        assert claimed is not None and claimed.attempts == attempt and claimed.heartbeat_at is not None
         with Session(engine) as s:  # the runner died: its heartbeat stopped long ago
-            s.execute(text("UPDATE jobs SET heartbeat_at = :t"), {"t": claimed.heartbeat_at - 2 * LEASE})
+            s.execute(update(Job).values(heartbeat_at=claimed.heartbeat_at - 2 * LEASE))
             s.commit()
         # the dead runner's late write is refused, not applied
         ctx = JobContext(engine, job.id or 0, attempt, f"dead-{attempt}", {}, {})
