@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     Achievement,
@@ -25,6 +25,7 @@ from models import (
     InstitutionKind,
     InstitutionOrigin,
     IPType,
+    Job,
     Match,
     MatchStatus,
     Maturity,
@@ -40,6 +41,7 @@ from models import (
     PolicyPer,
     PolicyRule,
     Recognition,
+    PostingChange,
     Registration,
     Role,
     Target,
@@ -140,6 +142,8 @@ def test_every_table_has_a_roundtrip_below() -> None:
         "memberships",
         "transfer_institutions",
         "influential_flags",
+        "posting_changes",
+        "jobs",
     }
     assert set(SQLModel.metadata.tables) == tested
 
@@ -337,6 +341,28 @@ def test_policy_and_audit_roundtrip(engine: Engine) -> None:
         engine, EmbeddingCache(content_hash="a" * 64, encoder="hashing", dim=2, vector=b"\x00\x01")
     )
     assert isinstance(cached, EmbeddingCache) and cached.vector == b"\x00\x01"
+
+
+def test_scale_out_tables_roundtrip(engine: Engine) -> None:
+    """A posting write appends to the change feed in its own transaction; a job keeps its JSON."""
+    ids = _seed(engine)
+    with Session(engine) as s:
+        changes = s.exec(select(PostingChange).order_by(col(PostingChange.seq))).all()
+        assert {(c.side, c.posting_id) for c in changes} >= {
+            ("need", ids["need"]),
+            ("achievement", ids["ach"]),
+        }
+        assert all(c.created_at.tzinfo is not None for c in changes)
+        assert [c.seq for c in changes] == sorted({c.seq for c in changes})
+        job = Job(kind="matching", params={"k": 5, "名称": "撮合"}, checkpoint={"needs_done": 50})
+        s.add(job)
+        s.commit()
+        s.refresh(job)
+    with Session(engine) as s:
+        stored = s.get(Job, job.id)
+        assert stored is not None and stored.params == {"k": 5, "名称": "撮合"}
+        assert stored.checkpoint == {"needs_done": 50} and stored.status == "queued" and stored.result is None
+        assert stored.created_at.tzinfo is not None
 
 
 def test_naive_datetime_refused(engine: Engine) -> None:
