@@ -74,8 +74,12 @@ def reindex(
     """Build or catch up the vector and lexical index from the database, with a progress bar."""
     from services.index import IndexService
 
+    from data.changes import announce_rebuild
+
     engine = open_engine()
     index = IndexService.from_settings(settings())
+    if full:  # running servers and job workers rebuild beside their live index too
+        announce_rebuild(engine)
     with progress_bar("indexing") as advance:
         outcome = (
             f"rebuilt {index.rebuild(engine, advance)} postings" if full else index.start(engine, advance)
