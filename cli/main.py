@@ -72,9 +72,8 @@ def reindex(
     full: Annotated[bool, typer.Option("--full", help="rebuild from scratch instead of catching up")] = False,
 ) -> None:
     """Build or catch up the vector and lexical index from the database, with a progress bar."""
-    from services.index import IndexService
-
     from data.changes import announce_rebuild
+    from services.index import IndexService
 
     engine = open_engine()
     index = IndexService.from_settings(settings())
