@@ -36,6 +36,7 @@ from api.routers import (
 from api.state import AppState
 from data.db import create_db_engine
 from data.migrate import ensure_migrated
+from services.background import start_background
 from services.config import Settings
 from services.index import IndexService
 
@@ -64,7 +65,7 @@ ROUTERS = (
     admin.router,
 )
 
-__all__ = ["API_PREFIX", "build_state", "create_app"]
+__all__ = ["API_PREFIX", "app_from_environment", "build_state", "create_app"]
 
 
 def build_state(settings: Settings) -> AppState:
@@ -82,9 +83,13 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.techmatch = state or build_state(settings)
+        running = app.state.techmatch = state or build_state(settings)
+        background = start_background(
+            running.settings, running.engine, running.index, run_jobs=running.settings.jobs_in_process
+        )
         yield
-        app.state.techmatch.index.close()
+        background.stop()
+        running.index.close()
 
     app = FastAPI(
         title="TechMatch",
@@ -94,10 +99,14 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         openapi_url="/openapi.json",
         docs_url="/docs",
     )
-    app.state.jobs = admin.JobRegistry()
     register_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     mount_console(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `techmatch serve --workers N` (settings from TECHMATCH_*)."""
+    return create_app(Settings())

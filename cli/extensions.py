@@ -7,11 +7,12 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach optional command groups; each module exposes a `register(app)` or a typer app."""
-    from cli import learn, workflow
+    from cli import jobs, learn, workflow
     from evaluation.cli import evaluate_command
 
     workflow.register(app)
     learn.register(app)
+    jobs.register(app)
     if not any(c.name == "evaluate" for c in app.registered_commands):
         app.command(
             "evaluate",

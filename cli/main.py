@@ -73,10 +73,13 @@ def reindex(
     full: Annotated[bool, typer.Option("--full", help="rebuild from scratch instead of catching up")] = False,
 ) -> None:
     """Build or catch up the vector and lexical index from the database, with a progress bar."""
+    from data.changes import announce_rebuild
     from services.index import IndexService
 
     engine = open_engine()
     index = IndexService.from_settings(settings())
+    if full:  # running servers and job workers rebuild beside their live index too
+        announce_rebuild(engine)
     with progress_bar("indexing") as advance:
         outcome = (
             f"rebuilt {index.rebuild(engine, advance)} postings" if full else index.start(engine, advance)
@@ -90,6 +93,14 @@ def reindex(
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default from TECHMATCH_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default from TECHMATCH_PORT)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="worker processes (default from TECHMATCH_WORKERS); they agree through the change feed",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and the web console (http://127.0.0.1:8000, docs at /docs)."""
     import uvicorn
@@ -98,8 +109,21 @@ def serve(
 
     config = settings()
     config.check_secret()
+    bind = {"host": host or config.host, "port": port or config.port, "log_level": "info"}
+    count = workers or config.workers
+    if count > 1:  # each process builds its own app (and index) from the same TECHMATCH_* settings
+        open_engine().dispose()  # refuse an un-migrated database here, in one readable line
+        # a worker loads or rebuilds its index before it answers the supervisor's health pings
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            workers=count,
+            timeout_worker_healthcheck=600,
+            **bind,  # type: ignore[arg-type]
+        )
+        return
     state = build_state(config)
-    uvicorn.run(create_app(state=state), host=host or config.host, port=port or config.port, log_level="info")
+    uvicorn.run(create_app(state=state), **bind)  # type: ignore[arg-type]
 
 
 def _register_extensions() -> None:

@@ -73,3 +73,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# The posting change feed is written by a session hook; registering it here means every process that
+# opens a database through this module records its posting changes.
+import data.changes  # noqa: E402, F401

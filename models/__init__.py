@@ -47,6 +47,7 @@ from models.ledger import AuditEvent, Contract, ImportRecord, Payment, PolicyRul
 from models.parties import ApiKey, Broker, Organization, User
 from models.postings import Achievement, EmbeddingCache, Match, Message, Need
 from models.registries import BrokerTraining, InfluentialFlag, Membership, TransferInstitution
+from models.scaleout import Job, PostingChange
 from models.transitions import InvalidTransitionError, check_transition
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "InstitutionKind",
     "InstitutionOrigin",
     "InvalidTransitionError",
+    "Job",
     "Match",
     "MatchStatus",
     "Maturity",
@@ -96,6 +98,7 @@ __all__ = [
     "PolicyBase",
     "PolicyPer",
     "PolicyRule",
+    "PostingChange",
     "PostingStatus",
     "Recognition",
     "Registration",

@@ -28,7 +28,11 @@ class Settings(BaseSettings):
         default=DEFAULT_ENCODER,
         description="encoder name: hashing, e5-small, e5-small-st, use-m3, st:<path>, model:default or model:<version> (the model registry)",
     )
-    index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy")
+    index_backend: str = Field(default="faiss-flat", description="faiss-flat | faiss-hnsw | numpy | milvus")
+    milvus_uri: str | None = Field(
+        default=None,
+        description="Milvus server (http://host:19530) or Milvus Lite file; default: milvus.db under data_dir",
+    )
     encoder_threads: int = Field(default=1, ge=1, le=64)
     search_threads: int = Field(
         default=1, ge=1, le=64, description="FAISS threads; a one-row search is slower on two"
@@ -41,6 +45,17 @@ class Settings(BaseSettings):
     )
     token_minutes: int = Field(default=120, ge=1)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
+    follow_changes: bool = Field(
+        default=True, description="follow the posting change feed (several workers agree within a second)"
+    )
+    change_poll_seconds: float = Field(default=0.25, gt=0, le=60, description="change-feed poll interval")
+    jobs_in_process: bool = Field(
+        default=True, description="run durable jobs in the API process too (off when job workers run)"
+    )
+    job_lease_seconds: int = Field(
+        default=30, ge=2, le=3600, description="a silent job runner loses its job after this"
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="API worker processes of `techmatch serve`")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from data.changes import changes_since, head_seq, safe_start_seq
 from data.db import insert_ignoring_duplicates
 from data.reference import load_fields
 from matcher.config import EngineConfig
@@ -33,6 +34,7 @@ from matcher.index.store import remove_stale_staging
 from matcher.postings import Posting, Side
 from models import Achievement, EmbeddingCache, Maturity, Need, PostingStatus
 from services.config import Settings
+from services.saver import SaverLock
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,10 @@ class IndexService:
         self._lock = threading.RLock()
         self._field_names = field_names()
         self.engine = self._new_engine()
+        self._saver = SaverLock(index_dir)
+        self._rebuilding = threading.Lock()
+        self.rebuilt_from_seq = 0
+        """The change-feed head when this process's index was last rebuilt."""
 
     def _new_engine(self) -> MatchEngine:
         return MatchEngine(self._encoder, self._config, field_names=self._field_names)
@@ -156,6 +162,10 @@ class IndexService:
     def from_settings(cls, settings: Settings) -> IndexService:
         if settings.index_backend.startswith("faiss"):
             set_search_threads(settings.search_threads)
+        if settings.index_backend == "milvus":
+            from matcher.index.milvus_index import configure
+
+            configure(settings.milvus_uri or str(settings.data_dir / "milvus.db"))
         encoder = create_encoder(
             EncoderConfig(
                 name=resolve_registered(settings.encoder, settings.cache_dir),
@@ -238,9 +248,14 @@ class IndexService:
         return changed
 
     def rebuild(self, db: Engine, progress: Progress | None = None) -> int:
-        """Build a fresh index from every indexable posting in the database."""
-        with self._lock, Session(db) as session:
-            self.engine = self._new_engine()
+        """Build a fresh index from every indexable posting in the database, beside the live one, and
+        swap it in: readers and writers keep using the live index meanwhile; changes written during
+        the build are replayed from the change feed into the new index before the swap."""
+        with db.connect() as connection:
+            start = safe_start_seq(connection)
+            self.rebuilt_from_seq = head_seq(connection)
+        fresh = self._new_engine()
+        with Session(db) as session:
             ids = {
                 model: list(
                     session.exec(select(model.id).where(col(model.status).in_(INDEXED_STATUSES))).all()
@@ -251,10 +266,13 @@ class IndexService:
             if progress:
                 progress(0, total)
             for model, _ in _SIDES:
-                self._index_ids(session, model, [i for i in ids[model] if i is not None], progress)
+                self._index_ids(session, model, [i for i in ids[model] if i is not None], progress, fresh)
             session.commit()
-            self.save()
-            return total
+        with self._lock:
+            self.engine = fresh
+            self.refresh(db, changes_since(db, start))
+        self.save()
+        return total
 
     def _index_ids(
         self,
@@ -262,12 +280,13 @@ class IndexService:
         model: type[Need] | type[Achievement],
         ids: Sequence[int],
         progress: Progress | None,
+        engine: MatchEngine | None = None,
     ) -> None:
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
             found = session.exec(select(model).where(col(model.id).in_(chunk))).all()
             rows = cast(list[Need | Achievement], list(found))
-            self._upsert_rows(session, rows, progress)
+            self._upsert_rows(session, rows, progress, engine)
 
     # -- changes ----------------------------------------------------------------------------------
 
@@ -314,7 +333,11 @@ class IndexService:
                 self.engine.upsert(postings, vectors=checked.vectors[live])
 
     def _upsert_rows(
-        self, session: Session, rows: Sequence[Need | Achievement], progress: Progress | None
+        self,
+        session: Session,
+        rows: Sequence[Need | Achievement],
+        progress: Progress | None,
+        engine: MatchEngine | None = None,
     ) -> None:
         if not rows:
             return
@@ -322,7 +345,7 @@ class IndexService:
         for side in (Side.NEED, Side.ACHIEVEMENT):
             group = [p for p in postings if p.side == side]
             if group:
-                self.engine.upsert(group, vectors=self._vectors(session, group))
+                (engine or self.engine).upsert(group, vectors=self._vectors(session, group))
         if progress:
             progress(len(rows), -1)
 
@@ -374,7 +397,8 @@ class IndexService:
     # -- persistence ------------------------------------------------------------------------------
 
     def save(self) -> None:
-        if self._dir is None:
+        """Write the index files, in the one process per data directory that holds the saver lock."""
+        if self._dir is None or not self._saver.acquire():
             return
         with self._lock:
             self._dir.mkdir(parents=True, exist_ok=True)
@@ -386,3 +410,38 @@ class IndexService:
 
     def close(self) -> None:
         self.save()
+        self._saver.release()
+
+    # -- following the change feed (services/changefeed.py) -----------------------------------------
+
+    def refresh(self, db: Engine, changed: dict[str, list[int]]) -> None:
+        """Re-read the named postings (side → ids) and index them, or drop the ones that are gone or
+        no longer indexable. Vectors come from the embedding cache the writer filled."""
+        with Session(db) as session:
+            for model, side in _SIDES:
+                ids = changed.get(str(side), [])
+                for start in range(0, len(ids), _BATCH):
+                    chunk = ids[start : start + _BATCH]
+                    found = session.exec(select(model).where(col(model.id).in_(chunk))).all()
+                    rows = [r for r in cast(list[Need | Achievement], found) if r.status in INDEXED_STATUSES]
+                    live = {r.id for r in rows}
+                    gone = [i for i in chunk if i not in live]
+                    vectors = self._vectors(session, [to_posting(r) for r in rows]) if rows else None
+                    with self._lock:
+                        if gone:
+                            self.engine.remove(side, gone)
+                        if rows:
+                            self.engine.upsert([to_posting(r) for r in rows], vectors=vectors)
+            session.commit()
+
+    def rebuild_requested(self, db: Engine, seq: int) -> None:
+        """Another process rebuilt its index (change-feed marker ``seq``): rebuild here too, in the
+        background, unless this process's own last rebuild started after the marker."""
+        if seq <= self.rebuilt_from_seq or self._rebuilding.locked():
+            return
+
+        def run() -> None:
+            with self._rebuilding:
+                self.rebuild(db)
+
+        threading.Thread(target=run, name="index-rebuild", daemon=True).start()

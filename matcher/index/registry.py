@@ -1,4 +1,4 @@
-"""Backend registry: FAISS is imported only when a FAISS backend is asked for."""
+"""Backend registry: FAISS (or pymilvus) is imported only when its backend is asked for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from matcher.index.base import VectorIndex
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "create_index", "load_backend", "set_search_threads"]
 
-BACKENDS: tuple[str, ...] = ("faiss-flat", "faiss-hnsw", "numpy")
+BACKENDS: tuple[str, ...] = ("faiss-flat", "faiss-hnsw", "numpy", "milvus")
 DEFAULT_BACKEND = "faiss-flat"
 
 
@@ -38,6 +38,10 @@ def create_index(backend: str, dim: int) -> VectorIndex:
         from matcher.index.faiss_index import FaissHnswIndex
 
         return FaissHnswIndex(dim)
+    if backend == "milvus":
+        from matcher.index.milvus_index import MilvusIndex
+
+        return MilvusIndex(dim)
     raise ValueError(f"unknown index backend {backend!r}; known: {', '.join(BACKENDS)}")
 
 
@@ -55,4 +59,8 @@ def load_backend(backend: str, directory: Path, dim: int) -> VectorIndex:
         from matcher.index.faiss_index import FaissHnswIndex
 
         return FaissHnswIndex.load(directory, dim)
+    if backend == "milvus":
+        from matcher.index.milvus_index import MilvusIndex
+
+        return MilvusIndex.load(directory, dim)
     raise ValueError(f"unknown index backend {backend!r}; known: {', '.join(BACKENDS)}")

@@ -22,7 +22,7 @@ from api.app import create_app
 from api.deps import API_PREFIX
 from models import Call, MatchStatus
 from models.call_schemas import ApplicationCreate, AwardRequest, CallCreate, SceneCreate
-from services import calls, scenes
+from services import calls, jobs, scenes
 from services.config import Settings
 from tests.api.conftest import PASSWORD, ROLES, World, make_uscc
 from tests.api.factory import Factory, serial
@@ -130,7 +130,11 @@ def _registration(f: Factory, role: str) -> Req:
 
 
 def _job(f: Factory, role: str) -> Req:
-    return Req(path_args={"job_id": f.client.app.state.jobs.create(f"test-{serial()}").id})  # type: ignore[attr-defined]
+    return Req(path_args={"job_id": str(jobs.submit(f.w.engine, f"test-{serial()}").id)})
+
+
+def _matching_job(f: Factory, role: str) -> Req:
+    return Req(json={"need_ids": [f.need()], "k": 3})
 
 
 def _target_body(f: Factory, role: str) -> Req:
@@ -537,6 +541,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{P}/reference/regions"): Row(everyone()),
     ("POST", f"{P}/admin/reindex"): Row(allow(202, *ADMIN)),
     ("GET", f"{P}/admin/jobs/{{job_id}}"): Row(allow(200, *ADMIN), _job),
+    ("GET", f"{P}/admin/jobs"): Row(allow(200, *ADMIN)),
+    ("POST", f"{P}/admin/jobs/matching"): Row(allow(202, *ADMIN), _matching_job),
+    ("POST", f"{P}/admin/jobs/assign"): Row(allow(202, *ADMIN)),
 }
 
 

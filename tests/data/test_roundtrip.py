@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     Achievement,
@@ -34,6 +34,7 @@ from models import (
     InstitutionKind,
     InstitutionOrigin,
     IPType,
+    Job,
     Match,
     MatchStatus,
     Maturity,
@@ -52,6 +53,7 @@ from models import (
     PolicyBase,
     PolicyPer,
     PolicyRule,
+    PostingChange,
     Recognition,
     Registration,
     RegistrationConclusion,
@@ -163,6 +165,8 @@ def test_every_table_has_a_roundtrip_below() -> None:
         "call_invitations",
         "scene_solutions",
         "pilot_agreements",
+        "posting_changes",
+        "jobs",
     }
     assert set(SQLModel.metadata.tables) == tested
 
@@ -369,6 +373,28 @@ def test_policy_and_audit_roundtrip(engine: Engine) -> None:
         engine, EmbeddingCache(content_hash="a" * 64, encoder="hashing", dim=2, vector=b"\x00\x01")
     )
     assert isinstance(cached, EmbeddingCache) and cached.vector == b"\x00\x01"
+
+
+def test_scale_out_tables_roundtrip(engine: Engine) -> None:
+    """A posting write appends to the change feed in its own transaction; a job keeps its JSON."""
+    ids = _seed(engine)
+    with Session(engine) as s:
+        changes = s.exec(select(PostingChange).order_by(col(PostingChange.seq))).all()
+        assert {(c.side, c.posting_id) for c in changes} >= {
+            ("need", ids["need"]),
+            ("achievement", ids["ach"]),
+        }
+        assert all(c.created_at.tzinfo is not None for c in changes)
+        assert [c.seq for c in changes] == sorted({c.seq or 0 for c in changes})
+        job = Job(kind="matching", params={"k": 5, "名称": "撮合"}, checkpoint={"needs_done": 50})
+        s.add(job)
+        s.commit()
+        s.refresh(job)
+    with Session(engine) as s:
+        stored = s.get(Job, job.id)
+        assert stored is not None and stored.params == {"k": 5, "名称": "撮合"}
+        assert stored.checkpoint == {"needs_done": 50} and stored.status == "queued" and stored.result is None
+        assert stored.created_at.tzinfo is not None
 
 
 def test_naive_datetime_refused(engine: Engine) -> None:

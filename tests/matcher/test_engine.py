@@ -19,7 +19,12 @@ from matcher.index import IndexCorruptError, ManifestMismatchError
 from matcher.postings import Posting, Side
 
 Factory = Callable[..., MatchEngine]
-BACKENDS_AND_FUSIONS = [("numpy", "rrf"), ("faiss-flat", "weighted"), ("faiss-hnsw", "rrf")]
+BACKENDS_AND_FUSIONS = [
+    ("numpy", "rrf"),
+    ("faiss-flat", "weighted"),
+    ("faiss-hnsw", "rrf"),
+    ("milvus", "weighted"),
+]
 
 
 def topic_of(posting_id: int) -> int:
