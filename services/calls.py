@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from data.db import session_scope
+from data.db import lock_row, session_scope
 from models import (
     Achievement,
     ApplicationStatus,
@@ -104,8 +104,11 @@ def _posting(session: Session, call: Call) -> Need | Achievement:
 
 
 def _load(session: Session, call_id: int, *, for_update: bool = False) -> Call:
-    query = select(Call).where(Call.id == call_id)
-    call = session.exec(query.with_for_update() if for_update else query).first()
+    """The call; ``for_update`` takes its write lock first (`data.db.lock_row`: FOR UPDATE is a no-op
+    on SQLite), so awards and milestone verdicts on one call are serialised on every database."""
+    if for_update:
+        lock_row(session, Call, call_id)
+    call = session.exec(select(Call).where(Call.id == call_id)).first()
     if call is None:
         raise NotFoundError(f"榜单 {call_id} 不存在", code="not_found")
     return call
@@ -631,7 +634,8 @@ def _decided(session: Session, call_id: int) -> dict[tuple[int, int], bool]:
 
 
 def _pay(session: Session, contract_id: int, amount: Decimal, paid_on: date) -> Payment:
-    contract = session.exec(select(Contract).where(Contract.id == contract_id).with_for_update()).one()
+    lock_row(session, Contract, contract_id)  # the same lock as `contracts.add_payment` takes
+    contract = session.exec(select(Contract).where(Contract.id == contract_id)).one()
     if contract.status == ContractStatus.CANCELLED:
         raise ConflictError(f"合同 {contract_id} 已作废", code="contract_cancelled")
     if paid_on < contract.signed_on:
